@@ -1,0 +1,59 @@
+"""POST /v1/ask: the same contract as `caretrail ask --json`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from assistant.api.deps import Caller, get_caller, get_ctx
+from assistant.ask import MAX_QUESTION_CHARS, ask
+from assistant.context import AppContext
+
+router = APIRouter(prefix="/v1", tags=["ask"])
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    patient_id: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=64)
+
+
+class Citation(BaseModel):
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    start: int
+    end: int
+    sha256: str
+    quote: str
+    source_uri: str
+    chunk_id: str
+    chunk_sha256: str
+    patient_id: str | None = None
+    source_urls: list[str] = []
+
+
+class Sentence(BaseModel):
+    text: str
+    citations: list[int]
+
+
+class AskResponse(BaseModel):
+    schema_: str = Field(alias="schema", serialization_alias="schema")
+    answer: str
+    sentences: list[Sentence]
+    citations: list[Citation]
+    abstained: bool
+    audit_id: str
+    patient_id: str | None = None
+
+    model_config = {"populate_by_name": True}
+
+
+@router.post("/ask", response_model=AskResponse, response_model_by_alias=True)
+def post_ask(body: AskRequest, ctx: AppContext = Depends(get_ctx), caller: Caller = Depends(get_caller)) -> Any:
+    role = body.role or caller.role
+    return ask(ctx, body.question, patient_ref=body.patient_id, role=role, user=caller.user)

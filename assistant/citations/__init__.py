@@ -1,0 +1,1 @@
+"""Citation spans and the verifier that keeps unsupported sentences out of answers."""

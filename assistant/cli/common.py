@@ -1,0 +1,50 @@
+"""Helpers shared by command modules: the context, JSON output, and one-line errors with exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from assistant.errors import CaretrailError
+
+console = Console(stderr=True)
+
+
+def cli_user() -> str:
+    """The CLI acts for the operator named by CARETRAIL_USER (default "local")."""
+    return os.environ.get("CARETRAIL_USER", "local")
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def errors_to_exit() -> Iterator[None]:
+    try:
+        yield
+    except CaretrailError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def open_ctx() -> Any:
+    from assistant.context import open_context
+
+    return open_context()
+
+
+def run_with_status(message: str, work: Callable[[], Any]) -> Any:
+    with console.status(message):
+        return work()

@@ -1,0 +1,19 @@
+"""`caretrail serve`: the API and the side panel UI, on loopback by default."""
+
+from __future__ import annotations
+
+import typer
+
+from assistant.cli.app import app
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    import uvicorn
+
+    from assistant.api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")

@@ -1,0 +1,1 @@
+"""Answer composition: the deterministic grounded composer (default) and its shared output shapes."""

@@ -1,0 +1,1 @@
+"""Chunking, embedding and storage of indexed text (knowledge protocols and patient narrative)."""

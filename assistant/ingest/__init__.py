@@ -1,0 +1,1 @@
+"""Patient-record ingest: detect, parse, store and index, one document per transaction."""

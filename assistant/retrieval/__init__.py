@@ -1,0 +1,1 @@
+"""Hybrid retrieval (BM25 + dense, fused by reciprocal rank), always inside an explicit scope."""

@@ -1,0 +1,80 @@
+"""BM25 over the chunks of one scope, built from SQL rows and rebuilt only when the scope changes.
+
+Why per scope: a patient's BM25 statistics must come from that patient's text alone; building the
+index over everything and filtering afterwards would let other patients' vocabulary shape scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import bm25s
+import Stemmer
+
+_STEMMER = Stemmer.Stemmer("english")
+_CACHE_SIZE = 64
+_LOCK = threading.Lock()
+
+
+def tokenize_query(text: str) -> list[list[str]]:
+    return bm25s.tokenize([text], stemmer=_STEMMER, stopwords="en", return_ids=False, show_progress=False)
+
+
+@dataclass
+class ScopeIndex:
+    version: str
+    chunk_ids: list[str]
+    retriever: bm25s.BM25 | None
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if self.retriever is None or not self.chunk_ids:
+            return []
+        k = min(k, len(self.chunk_ids))
+        results, scores = self.retriever.retrieve(tokenize_query(query), k=k, show_progress=False, n_threads=1)
+        hits = []
+        for index, score in zip(results[0], scores[0], strict=True):
+            if float(score) > 0:
+                hits.append((self.chunk_ids[int(index)], float(score)))
+        return hits
+
+
+def scope_version(rows: list[tuple[str, str]]) -> str:
+    digest = hashlib.sha256()
+    for chunk_id, sha in rows:
+        digest.update(chunk_id.encode())
+        digest.update(sha.encode())
+    return digest.hexdigest()
+
+
+def build(version: str, chunk_ids: list[str], texts: list[str]) -> ScopeIndex:
+    if not texts:
+        return ScopeIndex(version, [], None)
+    tokens = bm25s.tokenize(texts, stemmer=_STEMMER, stopwords="en", show_progress=False)
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    return ScopeIndex(version, chunk_ids, retriever)
+
+
+class ScopeCache:
+    """A small LRU of scope indexes keyed by scope name; an entry is reused while its version holds."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, ScopeIndex] = OrderedDict()
+
+    def get(self, scope_key: str, version: str) -> ScopeIndex | None:
+        with _LOCK:
+            entry = self._entries.get(scope_key)
+            if entry is None or entry.version != version:
+                return None
+            self._entries.move_to_end(scope_key)
+            return entry
+
+    def put(self, scope_key: str, entry: ScopeIndex) -> None:
+        with _LOCK:
+            self._entries[scope_key] = entry
+            self._entries.move_to_end(scope_key)
+            while len(self._entries) > _CACHE_SIZE:
+                self._entries.popitem(last=False)

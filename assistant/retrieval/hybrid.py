@@ -1,0 +1,133 @@
+"""Hybrid search: BM25 and dense results fused by reciprocal rank, inside one scope.
+
+A scope is the knowledge base or exactly one patient's text; there is no query that spans patients.
+SQL decides which chunks exist: ids returned by Chroma but absent from SQL (a crash between the two
+writes) are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.context import AppContext
+from assistant.index.tables import ChunkRow
+from assistant.index.vectors import KNOWLEDGE, PATIENT
+from assistant.retrieval.bm25 import ScopeCache, build, scope_version
+
+RRF_K = 60
+CANDIDATES = 30
+_BM25_CACHE = ScopeCache()
+
+
+@dataclass(frozen=True)
+class Scope:
+    collection: str  # KNOWLEDGE or PATIENT
+    patient_id: str | None = None
+    doc_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.collection == PATIENT and not self.patient_id:
+            raise ValueError("a patient scope needs a patient_id")
+        if self.collection not in (KNOWLEDGE, PATIENT):
+            raise ValueError(f"unknown collection {self.collection!r}")
+
+    @property
+    def key(self) -> str:
+        return f"{self.collection}:{self.patient_id or ''}:{','.join(self.doc_ids)}"
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if self.patient_id:
+            clauses.append({"patient_id": self.patient_id})
+        if self.doc_ids:
+            clauses.append({"doc_id": {"$in": list(self.doc_ids)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass
+class Hit:
+    row: ChunkRow
+    score: float
+    dense_similarity: float | None = None
+    bm25_score: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+def _scope_rows(session: Session, scope: Scope) -> list[tuple[str, str]]:
+    query = select(ChunkRow.chunk_id, ChunkRow.sha256).where(ChunkRow.collection == scope.collection)
+    if scope.patient_id:
+        query = query.where(ChunkRow.patient_id == scope.patient_id)
+    if scope.doc_ids:
+        query = query.where(ChunkRow.doc_id.in_(scope.doc_ids))
+    return [(chunk_id, sha) for chunk_id, sha in session.execute(query.order_by(ChunkRow.chunk_id))]
+
+
+def _bm25(session: Session, scope: Scope, query: str, k: int) -> list[tuple[str, float]]:
+    rows = _scope_rows(session, scope)
+    version = scope_version(rows)
+    index = _BM25_CACHE.get(scope.key, version)
+    if index is None:
+        ids = [chunk_id for chunk_id, _ in rows]
+        texts_by_id = dict(
+            session.execute(
+                select(ChunkRow.chunk_id, ChunkRow.title + " " + ChunkRow.section + " " + ChunkRow.text).where(
+                    ChunkRow.chunk_id.in_(ids)
+                )
+            ).all()
+        ) if ids else {}
+        index = build(version, ids, [texts_by_id[chunk_id] for chunk_id in ids])
+        _BM25_CACHE.put(scope.key, index)
+    return index.search(query, k)
+
+
+def search(
+    ctx: AppContext, query: str, scope: Scope, k: int = 5, query_vector: np.ndarray | None = None
+) -> list[Hit]:
+    if query_vector is None:
+        query_vector = ctx.embedder.embed_one(query)
+    dense = ctx.vectors.query(scope.collection, query_vector, CANDIDATES, scope.chroma_where())
+    with Session(ctx.engine) as session:
+        lexical = _bm25(session, scope, query, CANDIDATES)
+        fused: dict[str, float] = {}
+        ranks: dict[str, dict[str, int]] = {}
+        for name, results in (("dense", dense), ("bm25", lexical)):
+            for rank, (chunk_id, _score) in enumerate(results, start=1):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+                ranks.setdefault(chunk_id, {})[name] = rank
+        if not fused:
+            return []
+        rows = {
+            row.chunk_id: row
+            for row in session.scalars(select(ChunkRow).where(ChunkRow.chunk_id.in_(list(fused))))
+        }
+        session.expunge_all()
+    dense_scores = dict(dense)
+    bm25_scores = dict(lexical)
+    hits = [
+        Hit(
+            row=rows[chunk_id],
+            score=score,
+            dense_similarity=dense_scores.get(chunk_id),
+            bm25_score=bm25_scores.get(chunk_id),
+            ranks=ranks[chunk_id],
+        )
+        for chunk_id, score in fused.items()
+        if chunk_id in rows and _in_scope(rows[chunk_id], scope)
+    ]
+    hits.sort(key=lambda hit: (-hit.score, hit.row.chunk_id))
+    return hits[:k]
+
+
+def _in_scope(row: ChunkRow, scope: Scope) -> bool:
+    """Belt and braces: even a wrong Chroma filter cannot leak another patient's chunk."""
+    if row.collection != scope.collection:
+        return False
+    if scope.patient_id and row.patient_id != scope.patient_id:
+        return False
+    return not scope.doc_ids or row.doc_id in scope.doc_ids
