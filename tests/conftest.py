@@ -1,0 +1,43 @@
+"""Shared fixtures: a real data dir with the real knowledge base indexed by the real embedder.
+
+Heavy work (loading the model, embedding the knowledge base) happens once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import REPO_ROOT, Settings
+
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("CARETRAIL_USER", "test-user")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not present beside the checkout")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def knowledge_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("knowledge-data"))
+
+
+@pytest.fixture(scope="session")
+def knowledge_ctx(knowledge_settings: Settings):  # type: ignore[no-untyped-def]
+    from assistant.context import open_context
+    from assistant.index.knowledge import ingest_knowledge
+
+    ctx = open_context(knowledge_settings)
+    report = ingest_knowledge(ctx)
+    assert not report.errors, report.errors
+    assert report.added >= 14
+    return ctx

@@ -1,0 +1,58 @@
+"""The same code path against Chroma in client/server mode: a real `chroma run` on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.ask import ask
+from assistant.context import open_context
+from assistant.index.knowledge import ingest_knowledge
+from assistant.index.vectors import KNOWLEDGE
+from assistant.settings import Settings
+from tests.helpers import free_port
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):  # type: ignore[no-untyped-def]
+    chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("chroma server did not start")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_http_mode_gives_the_same_answers_as_embedded(chroma_server, knowledge_ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path, chroma_mode="http", chroma_port=chroma_server)
+    ctx = open_context(settings)
+    report = ingest_knowledge(ctx)
+    assert report.errors == [] and report.added >= 14
+    assert ctx.vectors.count(KNOWLEDGE) == knowledge_ctx.vectors.count(KNOWLEDGE)
+    assert ingest_knowledge(ctx).unchanged == report.added
+    for question in ("What does STEADI stand for?", "How many beneficiaries must a standard LEAD ACO align?"):
+        remote = ask(ctx, question)
+        local = ask(knowledge_ctx, question)
+        assert remote["answer"] == local["answer"]
+        assert [c["sha256"] for c in remote["citations"]] == [c["sha256"] for c in local["citations"]]

@@ -1,0 +1,51 @@
+"""The CLI as a user runs it: a real subprocess, the JSON contract, exit codes, audit verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.settings import REPO_ROOT
+
+
+def _run(args: list[str], data_dir, **extra_env: str) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "CARETRAIL_DATA_DIR": str(data_dir), **extra_env}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(knowledge_settings, knowledge_ctx):  # type: ignore[no-untyped-def]
+    return knowledge_settings.data_dir
+
+
+def test_ask_json_contract_and_audit_verify(data_dir) -> None:  # type: ignore[no-untyped-def]
+    done = _run(["ask", "How soon after discharge is the TCM interactive contact due?", "--json"], data_dir)
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert set(body) >= {"answer", "sentences", "citations", "abstained", "audit_id"}
+    assert not body["abstained"]
+    for sentence in body["sentences"]:
+        assert sentence["citations"]
+    for citation in body["citations"]:
+        source = (REPO_ROOT / citation["source_uri"]).read_text(encoding="utf-8-sig")
+        assert source[citation["start"] : citation["end"]] == citation["quote"]
+
+    verified = _run(["audit", "verify"], data_dir)
+    assert verified.returncode == 0, verified.stderr
+    exported = _run(["audit", "export"], data_dir)
+    ids = [json.loads(line)["audit_id"] for line in exported.stdout.splitlines()]
+    assert body["audit_id"] in ids
+
+
+def test_bad_usage_exits_2_with_one_line(data_dir) -> None:  # type: ignore[no-untyped-def]
+    done = _run(["ask", "What is TCM?", "--role", "wizard"], data_dir)
+    assert done.returncode == 2
+    assert "unknown role" in done.stderr
+    missing = _run(["ingest", "no/such/path.json"], data_dir)
+    assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -1,0 +1,70 @@
+"""End to end on the real knowledge base: recall, cited sentences that open exactly, abstention."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from assistant.ask import ask
+from assistant.index.vectors import KNOWLEDGE
+from assistant.retrieval.hybrid import Scope, search
+from assistant.settings import REPO_ROOT
+
+EVALS = REPO_ROOT / "evals"
+
+
+def _load(name: str) -> list[dict]:
+    return [json.loads(line) for line in (EVALS / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def qa() -> list[dict]:
+    rows = _load("knowledge_qa.jsonl")
+    assert len(rows) >= 40
+    return rows
+
+
+def test_retrieval_recall_at_5(knowledge_ctx, qa) -> None:  # type: ignore[no-untyped-def]
+    found = 0
+    misses = []
+    for row in qa:
+        hits = search(knowledge_ctx, row["question"], Scope(KNOWLEDGE), k=5)
+        if set(row["doc_ids"]) & {hit.row.doc_id for hit in hits}:
+            found += 1
+        else:
+            misses.append(row["id"])
+    recall = found / len(qa)
+    assert recall >= 0.9, f"recall@5 {recall:.3f}; missed {misses}"
+
+
+def test_every_sentence_is_cited_and_opens_exactly(knowledge_ctx, qa) -> None:  # type: ignore[no-untyped-def]
+    answered = 0
+    key_facts = 0
+    for row in qa:
+        result = ask(knowledge_ctx, row["question"])
+        assert set(result) >= {"answer", "sentences", "citations", "abstained", "audit_id"}
+        if result["abstained"]:
+            assert result["sentences"] == [] and result["citations"] == []
+            continue
+        answered += 1
+        numbers = {c["n"] for c in result["citations"]}
+        for sentence in result["sentences"]:
+            assert sentence["citations"], sentence
+            assert set(sentence["citations"]) <= numbers
+        for citation in result["citations"]:
+            source = (REPO_ROOT / citation["source_uri"]).read_text(encoding="utf-8-sig")
+            assert source[citation["start"] : citation["end"]] == citation["quote"]
+            assert hashlib.sha256(citation["quote"].encode()).hexdigest() == citation["sha256"]
+        if row["key_fact"].lower() in result["answer"].lower():
+            key_facts += 1
+    assert answered / len(qa) >= 0.9, f"answered only {answered} of {len(qa)}"
+    assert key_facts / len(qa) >= 0.7, f"key fact present in {key_facts} of {len(qa)} answers"
+
+
+def test_out_of_scope_questions_abstain(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
+    rows = _load("knowledge_out_of_scope.jsonl")
+    assert len(rows) >= 10
+    answered = [row["question"] for row in rows if not ask(knowledge_ctx, row["question"])["abstained"]]
+    assert not answered, f"answered out-of-scope questions: {answered}"
