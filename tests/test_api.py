@@ -37,7 +37,8 @@ def test_ask_contract_and_citation_opens(client: TestClient) -> None:
     citation = body["citations"][0]
     for key in ("n", "doc_id", "title", "section", "start", "end", "sha256", "quote", "source_uri"):
         assert key in citation
-    opened = client.get(f"/v1/sources/{citation['chunk_id']}", params={"start": citation["start"], "end": citation["end"]})
+    span = {"start": citation["start"], "end": citation["end"]}
+    opened = client.get(f"/v1/sources/{citation['chunk_id']}", params=span)
     assert opened.status_code == 200
     source = opened.json()
     highlight = source["text"][source["highlight"]["start"] : source["highlight"]["end"]]

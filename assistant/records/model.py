@@ -96,6 +96,7 @@ class Coverage(_Base):
     member_id: str | None = None
     dual_status: str | None = None  # "full" | "partial" | None; CMS dual status code kept in code
     dual_status_code: str | None = None
+    medicare_status_code: str | None = None  # CMS BENE_MDCR_STUS_CD: 10/11 aged, 20/21 disabled, 31 ESRD only
     homebound: bool | None = None
     start: date | None = None
     end: date | None = None
