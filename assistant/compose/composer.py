@@ -47,6 +47,15 @@ def _terms(text: str) -> set[str]:
     return set(tokenize_query(text)[0])
 
 
+def section_overlap(question_terms: set[str], section: str) -> float:
+    """Share of the section heading's terms that the question uses: "discharge diagnoses" asked, the
+    "Discharge Diagnoses" section's short list items become relevant even though they repeat no words."""
+    heading_terms = _terms(section.split(" > ")[-1])
+    if not heading_terms:
+        return 0.0
+    return len(question_terms & heading_terms) / len(heading_terms)
+
+
 def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder) -> np.ndarray:
     """Stored vectors when the indexer computed them; otherwise embed once and keep in a small LRU."""
     row = hit.row
@@ -67,6 +76,7 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
                prompt: Prompt) -> list[Candidate]:
     question_terms = _terms(question)
     weight = float(prompt["overlap_weight"])
+    title_weight = float(prompt["title_weight"])
     min_chars = int(prompt["min_sentence_chars"])
     found: list[Candidate] = []
     for rank, hit in enumerate(hits):
@@ -76,6 +86,7 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
         if not texts:
             continue
         similarities = _sentence_vectors(hit, texts, embedder) @ question_vector
+        heading = section_overlap(question_terms, row.section)
         for (start, end), text, similarity in zip(spans, texts, similarities, strict=True):
             if len(text) < min_chars:
                 continue
@@ -89,7 +100,7 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
                     text=text,
                     similarity=float(similarity),
                     overlap=overlap,
-                    score=float(similarity) + weight * overlap,
+                    score=float(similarity) + weight * overlap + title_weight * heading,
                 )
             )
     found.sort(key=lambda c: (-c.score, c.hit_rank, c.start))

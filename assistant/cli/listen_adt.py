@@ -1,0 +1,30 @@
+"""``caretrail listen-adt``: receive HL7 v2 ADT messages over MLLP and spool them durably."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import typer
+
+from assistant.cli.app import app
+from assistant.intake.mllp import DEFAULT_MAX_MESSAGE_BYTES, serve
+from assistant.settings import get_settings
+
+
+@app.command("listen-adt")
+def listen_adt(
+    host: str = typer.Option("127.0.0.1", help="Address to bind; keep it on loopback behind a TLS tunnel."),
+    port: int = typer.Option(2575, help="TCP port (2575 is the registered HL7 port)."),
+    spool: Path | None = typer.Option(None, help="Where messages are stored; default <data_dir>/inbox/adt."),
+    max_bytes: int = typer.Option(DEFAULT_MAX_MESSAGE_BYTES, help="Largest message accepted, in bytes."),
+) -> None:
+    """Listen for ADT messages; each one is stored before it is acknowledged."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    directory = spool or get_settings().resolved_data_dir / "inbox" / "adt"
+    typer.echo(f"listening for MLLP on {host}:{port}; spooling to {directory}")
+    try:
+        asyncio.run(serve(directory, host=host, port=port, max_message_bytes=max_bytes))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
