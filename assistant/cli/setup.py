@@ -48,7 +48,7 @@ def setup_command(
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     patient_ids = set()
     for entry in manifest.get("patients", []):
-        ref = entry.get("mbi") or entry.get("fhir_id") or entry.get("id")
+        ref = entry.get("mbi") or entry.get("key")
         if ref:
             patient = ctx.patients.resolve_patient(str(ref))
             if patient is not None:

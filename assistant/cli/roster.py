@@ -1,0 +1,63 @@
+"""`caretrail roster audit`: likely duplicates, inactive members, MBI changes and attribution mismatches."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assistant.cli.app import roster_app
+from assistant.cli.common import fail, print_json
+
+
+def _parse_day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        fail(f"--as-of must be a date like 2026-11-15, not {value!r}")
+
+
+@roster_app.command("audit")
+def audit_command(
+    as_of: str | None = typer.Option(None, "--as-of", help="Reference date (YYYY-MM-DD); default today."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Report roster problems, each with the source rows that show it."""
+    from assistant.records.roster import audit
+    from assistant.records.store import PatientStore
+    from assistant.settings import get_settings
+
+    day = _parse_day(as_of)
+    report = audit(PatientStore(get_settings().resolved_database_url), day)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    out = Console()
+    counts = report.counts
+    out.print(
+        f"Roster audit as of {report.as_of.isoformat()}: {counts['patients']} patients, "
+        f"{counts['likely_duplicate']} likely duplicates, {counts['attribution_mismatch']} attribution mismatches, "
+        f"{counts['mbi_changed']} MBI changes, {counts['inactive_12m']} inactive 12+ months",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not report.findings:
+        return
+    table = Table(show_lines=True)
+    table.add_column("kind")
+    table.add_column("score", justify="right")
+    table.add_column("finding")
+    table.add_column("evidence")
+    for finding in report.findings:
+        evidence = "\n".join(
+            f"{e.source_path} @ {e.locator}" + (f" ({e.detail})" if e.detail else "") for e in finding.evidence[:4]
+        )
+        if len(finding.evidence) > 4:
+            evidence += f"\n... {len(finding.evidence) - 4} more"
+        score = f"{finding.score:.2f}" if finding.score is not None else ""
+        table.add_row(finding.kind, score, finding.summary, evidence)
+    out.print(table)
