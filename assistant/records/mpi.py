@@ -1,0 +1,363 @@
+"""Master patient index: decides which store patient a source's patient entry (or bare key) is.
+
+Why a fixed order of rules: a care team must be able to predict and explain every join. Strong
+identifiers come first (MBI, including previous MBIs from the CCLF9 crosswalk; then MRN + assigning
+system; then the FHIR Patient.id; then any other exact identifier). Only when none matches do we try
+normalized name + birth date, and then only when exactly one candidate exists and nothing strong
+contradicts it (a different MBI, a different MRN from the same hospital, a different sex). A wrong
+merge mixes two people's records, which is worse than a duplicate, so anything doubtful creates a new
+patient and the roster audit reports the pair as a likely duplicate.
+
+Every resolution of a document's patient writes an ``mpi_links`` row naming the rule and the evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.records.model import FHIR, HICN, MBI, MRN, Identifier, Patient
+from assistant.records.names import family_name, first_given, given_names_match, normalize_mbi
+from assistant.records.tables import MpiLinkTable, PatientIdentifierTable, PatientTable
+
+PREVIOUS = "previous"  # assigner of a previous MBI or HICN (CCLF9 crosswalk)
+CROSSWALK_SYSTEMS = (MBI, HICN)  # Medicare ids whose previous values the CCLF9 crosswalk carries
+
+# Rule names written to mpi_links.rule
+RULE_NEW = "new"
+RULE_STUB = "stub"
+RULE_MBI = "mbi"
+RULE_MBI_CROSSWALK = "mbi_crosswalk"
+RULE_MRN = "mrn"
+RULE_FHIR = "fhir"
+RULE_IDENTIFIER = "identifier"
+RULE_NAME_DOB = "name_dob"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    patient_id: str
+    rule: str
+    created: bool
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def normalize_identifier(ident: Identifier) -> Identifier:
+    """MBIs without dashes, upper case; everything else trimmed."""
+    system = ident.system.strip()
+    value = ident.value.strip()
+    if system == MBI:
+        value = normalize_mbi(value)
+    assigner = ident.assigner.strip() if ident.assigner else None
+    return Identifier(system=system, value=value, assigner=assigner or None)
+
+
+def identifier_from_key(key: str) -> Identifier:
+    """Parse ``"system|value"`` or ``"system|assigner|value"`` (the form of ``Identifier.key``)."""
+    parts = key.strip().split("|")
+    if len(parts) < 2 or not parts[0] or not parts[-1]:
+        raise ValueError(f"not a patient key (expected system|value or system|assigner|value): {key!r}")
+    if len(parts) == 2:
+        return normalize_identifier(Identifier(system=parts[0], value=parts[1]))
+    return normalize_identifier(Identifier(system=parts[0], assigner=parts[1], value="|".join(parts[2:])))
+
+
+def normalize_key(key: str) -> str:
+    return identifier_from_key(key).key
+
+
+def patient_id_for_key(key: str) -> str:
+    """Deterministic internal id from the first identifier key seen, so a re-run after a crash matches."""
+    return "pt-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def find_by_identifier(session: Session, ident: Identifier) -> list[str]:
+    """Patient ids holding this identifier. An MBI (or HICN) matches current and previous values alike, since
+    the crosswalk says both name the same beneficiary; the patient holding it as current comes first."""
+    stmt = select(PatientIdentifierTable.patient_id, PatientIdentifierTable.assigner)
+    if ident.system in CROSSWALK_SYSTEMS:
+        stmt = stmt.where(PatientIdentifierTable.system == ident.system, PatientIdentifierTable.value == ident.value)
+    else:
+        stmt = stmt.where(
+            PatientIdentifierTable.system == ident.system,
+            PatientIdentifierTable.assigner == (ident.assigner or ""),
+            PatientIdentifierTable.value == ident.value,
+        )
+    rows = session.execute(stmt).all()
+    ordered = sorted(rows, key=lambda row: (row.assigner == PREVIOUS, row.patient_id))
+    seen: list[str] = []
+    for row in ordered:
+        if row.patient_id not in seen:
+            seen.append(row.patient_id)
+    return seen
+
+
+def identifiers_of(session: Session, patient_id: str) -> list[Identifier]:
+    rows = session.scalars(
+        select(PatientIdentifierTable)
+        .where(PatientIdentifierTable.patient_id == patient_id)
+        .order_by(PatientIdentifierTable.id)
+    ).all()
+    return [Identifier(system=r.system, value=r.value, assigner=r.assigner or None) for r in rows]
+
+
+def _rule_order(ident: Identifier) -> int:
+    if ident.system == MBI:
+        return 1 if ident.assigner == PREVIOUS else 0
+    return {MRN: 2, FHIR: 3}.get(ident.system, 4)
+
+
+def _rule_for(ident: Identifier, session: Session, patient_id: str) -> str:
+    if ident.system in CROSSWALK_SYSTEMS:
+        held = [i for i in identifiers_of(session, patient_id) if i.system == ident.system and i.value == ident.value]
+        if ident.assigner == PREVIOUS or any(i.assigner == PREVIOUS for i in held):
+            return RULE_MBI_CROSSWALK
+        return RULE_MBI if ident.system == MBI else RULE_IDENTIFIER
+    return {MRN: RULE_MRN, FHIR: RULE_FHIR}.get(ident.system, RULE_IDENTIFIER)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _existing_link(session: Session, document_id: str, key: str) -> Resolution | None:
+    link = session.scalar(
+        select(MpiLinkTable).where(MpiLinkTable.document_id == document_id, MpiLinkTable.source_key == key)
+    )
+    if link is None or session.get(PatientTable, link.patient_id) is None:
+        return None
+    return Resolution(link.patient_id, link.rule, False, dict(link.evidence or {}))
+
+
+def _write_link(session: Session, document_id: str, key: str, resolution: Resolution) -> None:
+    session.add(
+        MpiLinkTable(
+            document_id=document_id,
+            source_key=key,
+            patient_id=resolution.patient_id,
+            rule=resolution.rule,
+            evidence=resolution.evidence,
+            created_at=_now(),
+        )
+    )
+    session.flush()
+
+
+def _new_patient_id(session: Session, key: str) -> str:
+    candidate = patient_id_for_key(key)
+    n = 1
+    while session.get(PatientTable, candidate) is not None:
+        n += 1
+        candidate = patient_id_for_key(f"{key}#{n}")
+    return candidate
+
+
+def _attach_identifiers(
+    session: Session, patient_id: str, idents: list[Identifier], document_id: str
+) -> list[dict[str, str]]:
+    """Add identifiers the patient does not have yet; return conflicts (identifier already on another patient)."""
+    conflicts: list[dict[str, str]] = []
+    for ident in idents:
+        existing = session.scalar(
+            select(PatientIdentifierTable).where(
+                PatientIdentifierTable.system == ident.system,
+                PatientIdentifierTable.assigner == (ident.assigner or ""),
+                PatientIdentifierTable.value == ident.value,
+            )
+        )
+        if existing is None:
+            session.add(
+                PatientIdentifierTable(
+                    patient_id=patient_id,
+                    system=ident.system,
+                    assigner=ident.assigner or "",
+                    value=ident.value,
+                    document_id=document_id,
+                )
+            )
+            session.flush()
+        elif existing.patient_id != patient_id:
+            conflicts.append({"identifier": ident.key, "held_by": existing.patient_id})
+    return conflicts
+
+
+def _demographics(patient: Patient) -> dict[str, Any]:
+    return {
+        "given": list(patient.given),
+        "family": patient.family,
+        "birth_date": patient.birth_date,
+        "sex": patient.sex,
+        "language": patient.language,
+        "phone": patient.phone,
+        "address": patient.address.model_dump(mode="json") if patient.address else None,
+    }
+
+
+def enrich(row: PatientTable, patient: Patient) -> bool:
+    """Fill display fields the store does not know yet; never overwrite what an earlier source said.
+
+    First-source-wins keeps ids and display stable across re-runs; disagreements between sources are
+    visible in each document's own patient entry (records of kind "patient").
+    """
+    changed = False
+    for name, value in _demographics(patient).items():
+        if value in (None, [], "") or getattr(row, name) not in (None, [], ""):
+            continue
+        setattr(row, name, value)
+        changed = True
+    if patient.deceased and not row.deceased:
+        row.deceased = True
+        changed = True
+    if row.stub:
+        row.stub = False
+        changed = True
+    if changed:
+        row.updated_at = _now()
+    return changed
+
+
+def _create_patient(session: Session, key: str, patient: Patient | None) -> PatientTable:
+    now = _now()
+    row = PatientTable(
+        id=_new_patient_id(session, key),
+        given=[],
+        deceased=False,
+        stub=patient is None,
+        created_at=now,
+        updated_at=now,
+    )
+    if patient is not None:
+        for name, value in _demographics(patient).items():
+            setattr(row, name, value)
+        row.deceased = patient.deceased
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _strong_conflicts(incoming: list[Identifier], held: list[Identifier]) -> list[str]:
+    """Strong identifiers that say two entries are different people."""
+    reasons: list[str] = []
+    in_mbis = {i.value for i in incoming if i.system == MBI}
+    held_mbis = {i.value for i in held if i.system == MBI}
+    in_current = {i.value for i in incoming if i.system == MBI and i.assigner != PREVIOUS}
+    held_current = {i.value for i in held if i.system == MBI and i.assigner != PREVIOUS}
+    if in_current and held_current and not (in_mbis & held_mbis):
+        reasons.append(f"different MBI ({', '.join(sorted(in_current))} vs {', '.join(sorted(held_current))})")
+    held_mrn = {(i.assigner or ""): i.value for i in held if i.system == MRN}
+    for ident in incoming:
+        if ident.system == MRN and (ident.assigner or "") in held_mrn:
+            other = held_mrn[ident.assigner or ""]
+            if other != ident.value:
+                reasons.append(f"different MRN from {ident.assigner or 'the same system'} ({ident.value} vs {other})")
+    return reasons
+
+
+def name_dob_candidates(session: Session, patient: Patient, exclude: set[str] | None = None) -> list[PatientTable]:
+    """Store patients with the same birth date whose normalized family and first given name agree."""
+    if patient.birth_date is None or not patient.family:
+        return []
+    family = family_name(patient.family)
+    given = first_given(patient.given)
+    if not family or not given:
+        return []
+    rows = session.scalars(
+        select(PatientTable).where(PatientTable.birth_date == patient.birth_date).order_by(PatientTable.id)
+    ).all()
+    return [
+        row
+        for row in rows
+        if row.id not in (exclude or set())
+        and family_name(row.family) == family
+        and given_names_match(first_given(row.given or []), given)
+    ]
+
+
+def resolve_entry(session: Session, patient: Patient, document_id: str) -> Resolution:
+    """Resolve a document's Patient entry to a store patient, creating or enriching as needed."""
+    idents = [normalize_identifier(i) for i in patient.identifiers]
+    key = idents[0].key
+    previous = _existing_link(session, document_id, key)
+    if previous is not None:
+        row = session.get(PatientTable, previous.patient_id)
+        assert row is not None
+        enrich(row, patient)
+        _attach_identifiers(session, row.id, idents, document_id)
+        return previous
+
+    source = {"source_path": patient.provenance.source_path, "locator": patient.provenance.locator}
+    for ident in sorted(idents, key=_rule_order):
+        found = find_by_identifier(session, ident)
+        if not found:
+            continue
+        patient_id = found[0]
+        rule = _rule_for(ident, session, patient_id)
+        row = session.get(PatientTable, patient_id)
+        assert row is not None
+        enrich(row, patient)
+        conflicts = _attach_identifiers(session, patient_id, idents, document_id)
+        evidence: dict[str, Any] = {"matched": ident.key, **source}
+        if len(found) > 1:
+            evidence["also_held_by"] = found[1:]
+        if conflicts:
+            evidence["conflicts"] = conflicts
+        resolution = Resolution(patient_id, rule, False, evidence)
+        _write_link(session, document_id, key, resolution)
+        return resolution
+
+    evidence = {"identifiers": [i.key for i in idents], **source}
+    candidates = name_dob_candidates(session, patient)
+    if len(candidates) == 1:
+        candidate = candidates[0]
+        reasons = _strong_conflicts(idents, identifiers_of(session, candidate.id))
+        if candidate.sex and patient.sex and candidate.sex != patient.sex:
+            reasons.append(f"different sex ({patient.sex} vs {candidate.sex})")
+        if not reasons:
+            enrich(candidate, patient)
+            _attach_identifiers(session, candidate.id, idents, document_id)
+            evidence["name"] = {"family": family_name(patient.family), "given": first_given(patient.given)}
+            evidence["birth_date"] = patient.birth_date.isoformat() if patient.birth_date else None
+            resolution = Resolution(candidate.id, RULE_NAME_DOB, False, evidence)
+            _write_link(session, document_id, key, resolution)
+            return resolution
+        evidence["not_linked"] = {"candidate": candidate.id, "reasons": reasons}
+    elif len(candidates) > 1:
+        evidence["not_linked"] = {
+            "candidates": [c.id for c in candidates],
+            "reasons": ["several patients share this name and birth date"],
+        }
+
+    row = _create_patient(session, key, patient)
+    _attach_identifiers(session, row.id, idents, document_id)
+    resolution = Resolution(row.id, RULE_NEW, True, evidence)
+    _write_link(session, document_id, key, resolution)
+    return resolution
+
+
+def resolve_key(session: Session, key: str, document_id: str, source_path: str) -> Resolution:
+    """Resolve a ``patient_key`` that a record names but its document does not describe.
+
+    Found by identifier, or else a stub patient is created with just that identifier; a later document
+    carrying the full Patient matches the identifier and fills in the stub.
+    """
+    ident = identifier_from_key(key)
+    norm = ident.key
+    previous = _existing_link(session, document_id, norm)
+    if previous is not None:
+        return previous
+    found = find_by_identifier(session, ident)
+    if found:
+        resolution = Resolution(
+            found[0], _rule_for(ident, session, found[0]), False, {"matched": norm, "source_path": source_path}
+        )
+    else:
+        row = _create_patient(session, norm, None)
+        _attach_identifiers(session, row.id, [ident], document_id)
+        resolution = Resolution(row.id, RULE_STUB, True, {"identifiers": [norm], "source_path": source_path})
+    _write_link(session, document_id, norm, resolution)
+    return resolution

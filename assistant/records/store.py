@@ -1,0 +1,393 @@
+"""The patient store: normalized records in SQL (SQLite by default, PostgreSQL by URL), one document at a time.
+
+Why per-document transactions: ingest must be all-or-nothing per source file and resumable after a
+crash. A document's patients, identifiers, MPI links, records and ledger row are written in the one
+transaction the caller opens with ``transaction()``; if anything fails, none of it lands, and a re-run
+sees the document as not ingested and does it again. Ledger rows are keyed by the sha256 of the
+content, so unchanged files are skipped and a re-run yields the same rows as a clean run.
+
+Why panels are enforced here: the product rule is that one patient's data never reaches another
+patient's answer or a user without a care relationship (HIPAA minimum necessary). ``can_access`` is
+the single check every route and engine asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from assistant.db import init_db
+from assistant.records import mpi
+from assistant.records.model import MBI, ParsedDocument, Patient, Record
+from assistant.records.names import normalize_mbi
+from assistant.records.tables import (
+    DocumentTable,
+    MpiLinkTable,
+    PanelTable,
+    PatientIdentifierTable,
+    PatientTable,
+    RecordTable,
+)
+
+ADMIN_ROLE = "admin"
+PATIENT_KIND = "patient"
+STATUS_INGESTED = "ingested"
+
+_RECORD_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
+
+
+class PatientRow(BaseModel):
+    """A read-only view of one store patient, safe to hand to engines and routes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    given: tuple[str, ...] = ()
+    family: str | None = None
+    birth_date: date | None = None
+    sex: str | None = None
+    language: str | None = None
+    phone: str | None = None
+    address: dict[str, Any] | None = None
+    deceased: bool = False
+    stub: bool = False
+    identifiers: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return " ".join([*self.given, self.family or ""]).strip()
+
+    @property
+    def mbi(self) -> str | None:
+        for key in self.identifiers:
+            parts = key.split("|")
+            if parts[0] == MBI and len(parts) == 2:
+                return parts[1]
+        return None
+
+
+def _as_utc_naive(value: datetime | date | None) -> datetime | None:
+    """One comparable column for dates and datetimes: naive UTC, dates at midnight."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def effective_time(record: Record | Patient) -> datetime | None:
+    """The date a record is ordered by (and counts as activity on)."""
+    kind = record.kind
+    value: datetime | date | None = None
+    if kind in ("coverage", "encounter"):
+        value = record.start  # type: ignore[union-attr]
+    elif kind == "condition":
+        value = record.onset  # type: ignore[union-attr]
+    elif kind == "observation":
+        value = record.effective  # type: ignore[union-attr]
+    elif kind == "medication":
+        value = record.start  # type: ignore[union-attr]
+    elif kind == "procedure":
+        value = record.performed  # type: ignore[union-attr]
+    elif kind == "claim":
+        value = record.from_date or record.thru_date  # type: ignore[union-attr]
+    elif kind == "section":
+        value = record.document_date  # type: ignore[union-attr]
+    return _as_utc_naive(value)
+
+
+def _code_columns(record: Record | Patient) -> tuple[str | None, str | None, str | None]:
+    code = None
+    kind = record.kind
+    if kind in ("condition", "observation", "medication", "procedure"):
+        code = record.code  # type: ignore[union-attr]
+    elif kind == "encounter":
+        code = record.type  # type: ignore[union-attr]
+    elif kind == "claim":
+        code = record.diagnoses[0] if record.diagnoses else None  # type: ignore[union-attr]
+    elif kind == "section" and record.loinc:  # type: ignore[union-attr]
+        return "loinc", record.loinc, record.title  # type: ignore[union-attr]
+    elif kind == "practitioner" and record.npi:  # type: ignore[union-attr]
+        return "npi", record.npi, record.name  # type: ignore[union-attr]
+    elif kind == "coverage":
+        return "payer", record.payer, record.member_id  # type: ignore[union-attr]
+    if code is None:
+        return None, None, None
+    return code.system, code.code, code.display
+
+
+def _record_id(record: Record | Patient, seq: int) -> str:
+    if record.kind == PATIENT_KIND:
+        return record.key  # type: ignore[union-attr]
+    return getattr(record, "id", None) or f"{record.kind}:{seq}"
+
+
+def _patient_row(row: PatientTable, identifiers: list[PatientIdentifierTable]) -> PatientRow:
+    return PatientRow(
+        id=row.id,
+        given=tuple(row.given or ()),
+        family=row.family,
+        birth_date=row.birth_date,
+        sex=row.sex,
+        language=row.language,
+        phone=row.phone,
+        address=row.address,
+        deceased=bool(row.deceased),
+        stub=bool(row.stub),
+        identifiers=tuple(
+            f"{i.system}|{i.assigner}|{i.value}" if i.assigner else f"{i.system}|{i.value}" for i in identifiers
+        ),
+    )
+
+
+class PatientStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = init_db(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- transactions -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit on success, roll back on any error; one document's ingest lives inside one of these."""
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def is_ingested(self, document_id: str) -> bool:
+        with self._sessions() as session:
+            row = session.get(DocumentTable, document_id)
+            return row is not None and row.status == STATUS_INGESTED
+
+    # -- writing ------------------------------------------------------------------------------------
+
+    def save_document(self, session: Session, parsed: ParsedDocument, document_id: str) -> dict[str, str]:
+        """Write one parsed document inside the caller's transaction; return ``patient_key -> patient_id``.
+
+        Previous rows of the same ``document_id`` are replaced; MPI decisions made the first time are kept
+        (see ``mpi_links``), so saving the same document twice gives identical rows.
+        """
+        session.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
+        keys: dict[str, str] = {}
+        rows: list[dict[str, Any]] = []
+        seq = 0
+
+        for patient in parsed.patients:
+            if not patient.identifiers:
+                raise ValueError(f"{parsed.source_path}: a Patient entry without identifiers cannot be stored")
+            resolution = mpi.resolve_entry(session, patient, document_id)
+            keys[patient.key] = resolution.patient_id
+            for ident in patient.identifiers:
+                keys.setdefault(ident.key, resolution.patient_id)
+                keys.setdefault(mpi.normalize_identifier(ident).key, resolution.patient_id)
+            rows.append(self._row(document_id, seq, patient, resolution.patient_id))
+            seq += 1
+
+        for record in parsed.records:
+            key = getattr(record, "patient_key", None)
+            patient_id: str | None = None
+            if key:
+                patient_id = keys.get(key) or keys.get(mpi.normalize_key(key))
+                if patient_id is None:
+                    patient_id = mpi.resolve_key(session, key, document_id, parsed.source_path).patient_id
+                    keys[key] = patient_id
+                    keys[mpi.normalize_key(key)] = patient_id
+            rows.append(self._row(document_id, seq, record, patient_id))
+            seq += 1
+
+        ledger = session.get(DocumentTable, document_id)
+        if ledger is None:
+            ledger = DocumentTable(document_id=document_id, ingested_at=datetime.now(UTC))
+            session.add(ledger)
+        ledger.source_path = parsed.source_path
+        ledger.format = parsed.format
+        ledger.status = STATUS_INGESTED
+        ledger.record_count = len(parsed.records)
+        ledger.patient_count = len(parsed.patients)
+        ledger.warnings = list(parsed.warnings)
+        session.flush()
+        if rows:
+            session.execute(insert(RecordTable), rows)
+        return keys
+
+    @staticmethod
+    def _row(document_id: str, seq: int, record: Record | Patient, patient_id: str | None) -> dict[str, Any]:
+        system, code, display = _code_columns(record)
+        return {
+            "document_id": document_id,
+            "seq": seq,
+            "patient_id": patient_id,
+            "kind": record.kind,
+            "record_id": _record_id(record, seq),
+            "effective_at": effective_time(record),
+            "code_system": system,
+            "code": code,
+            "code_display": display,
+            "payload": record.model_dump(mode="json"),
+        }
+
+    def delete_document(self, session: Session, document_id: str) -> None:
+        """Forget one document's records, links and ledger row.
+
+        Patients and identifiers stay: other documents may name the same people.
+        """
+        session.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
+        session.execute(delete(MpiLinkTable).where(MpiLinkTable.document_id == document_id))
+        session.execute(delete(DocumentTable).where(DocumentTable.document_id == document_id))
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def find_patient_ids(self, ref: str) -> list[str]:
+        """Every patient a reference could mean: internal id, explicit key, MBI, or a bare source id."""
+        ref = ref.strip()
+        if not ref or "\x00" in ref or len(ref) > 2000:  # no identifier looks like that; PostgreSQL rejects NUL
+            return []
+        with self._sessions() as session:
+            if session.get(PatientTable, ref) is not None:
+                return [ref]
+            if "|" in ref:
+                try:
+                    return mpi.find_by_identifier(session, mpi.identifier_from_key(ref))
+                except ValueError:
+                    return []
+            mbi_value = normalize_mbi(ref)
+            stmt = select(PatientIdentifierTable.patient_id).where(
+                ((PatientIdentifierTable.system == MBI) & (PatientIdentifierTable.value == mbi_value))
+                | ((PatientIdentifierTable.system != MBI) & (PatientIdentifierTable.value == ref))
+            )
+            return sorted(set(session.scalars(stmt).all()))
+
+    def resolve_patient(self, ref: str) -> PatientRow | None:
+        """The one patient ``ref`` names, or None when it names none or several (ambiguous bare ids)."""
+        ids = self.find_patient_ids(ref)
+        if len(ids) != 1:
+            return None
+        return self.get_patient(ids[0])
+
+    def get_patient(self, patient_id: str) -> PatientRow | None:
+        with self._sessions() as session:
+            row = session.get(PatientTable, patient_id)
+            if row is None:
+                return None
+            return _patient_row(row, self._identifiers(session, [patient_id]).get(patient_id, []))
+
+    @staticmethod
+    def _identifiers(session: Session, patient_ids: Iterable[str]) -> dict[str, list[PatientIdentifierTable]]:
+        ids = list(patient_ids)
+        out: dict[str, list[PatientIdentifierTable]] = {pid: [] for pid in ids}
+        if not ids:
+            return out
+        for ident in session.scalars(
+            select(PatientIdentifierTable)
+            .where(PatientIdentifierTable.patient_id.in_(ids))
+            .order_by(PatientIdentifierTable.id)
+        ):
+            out[ident.patient_id].append(ident)
+        return out
+
+    def patient_records(self, patient_id: str, kinds: set[str] | None = None) -> list[Record]:
+        """A patient's records rebuilt as pydantic models, oldest first (undated last)."""
+        with self._sessions() as session:
+            stmt = select(RecordTable.payload).where(
+                RecordTable.patient_id == patient_id, RecordTable.kind != PATIENT_KIND
+            )
+            if kinds is not None:
+                stmt = stmt.where(RecordTable.kind.in_(sorted(kinds)))
+            stmt = stmt.order_by(
+                RecordTable.effective_at.is_(None),
+                RecordTable.effective_at,
+                RecordTable.document_id,
+                RecordTable.seq,
+            )
+            return [_RECORD_ADAPTER.validate_python(payload) for payload in session.scalars(stmt)]
+
+    def patient_sources(self, patient_id: str) -> list[tuple[str, Patient]]:
+        """Each document's own Patient entry for this patient, as ``(document_id, Patient)``."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(RecordTable.document_id, RecordTable.payload)
+                .where(RecordTable.patient_id == patient_id, RecordTable.kind == PATIENT_KIND)
+                .order_by(RecordTable.document_id, RecordTable.seq)
+            ).all()
+            return [(row.document_id, Patient.model_validate(row.payload)) for row in rows]
+
+    def document_patient_ids(self, document_id: str) -> set[str]:
+        with self._sessions() as session:
+            return set(
+                session.scalars(
+                    select(RecordTable.patient_id).where(
+                        RecordTable.document_id == document_id, RecordTable.patient_id.is_not(None)
+                    )
+                )
+            )
+
+    def list_patients(self, limit: int = 100, offset: int = 0, user_id: str | None = None) -> list[PatientRow]:
+        """Patients ordered by family name then id; restricted to ``user_id``'s panel when given."""
+        with self._sessions() as session:
+            stmt = select(PatientTable)
+            if user_id is not None:
+                stmt = stmt.join(PanelTable, PanelTable.patient_id == PatientTable.id).where(
+                    PanelTable.user_id == user_id
+                )
+            stmt = stmt.order_by(PatientTable.family.is_(None), PatientTable.family, PatientTable.id)
+            rows = session.scalars(stmt.limit(limit).offset(offset)).all()
+            idents = self._identifiers(session, [r.id for r in rows])
+            return [_patient_row(row, idents[row.id]) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._sessions() as session:
+            return {
+                "patients": session.scalar(select(func.count()).select_from(PatientTable)) or 0,
+                "documents": session.scalar(select(func.count()).select_from(DocumentTable)) or 0,
+                "records": session.scalar(
+                    select(func.count()).select_from(RecordTable).where(RecordTable.kind != PATIENT_KIND)
+                )
+                or 0,
+                "identifiers": session.scalar(select(func.count()).select_from(PatientIdentifierTable)) or 0,
+            }
+
+    # -- panels -------------------------------------------------------------------------------------
+
+    def assign_panel(self, user_id: str, patient_ids: Iterable[str]) -> int:
+        """Add patients to a user's panel (idempotent); returns how many were new."""
+        added = 0
+        with self.transaction() as session:
+            have = set(session.scalars(select(PanelTable.patient_id).where(PanelTable.user_id == user_id)))
+            for patient_id in dict.fromkeys(patient_ids):
+                if patient_id in have:
+                    continue
+                if session.get(PatientTable, patient_id) is None:
+                    raise KeyError(f"no patient {patient_id!r}")
+                session.add(PanelTable(user_id=user_id, patient_id=patient_id))
+                added += 1
+        return added
+
+    def unassign_panel(self, user_id: str, patient_ids: Iterable[str]) -> None:
+        with self.transaction() as session:
+            session.execute(
+                delete(PanelTable).where(PanelTable.user_id == user_id, PanelTable.patient_id.in_(list(patient_ids)))
+            )
+
+    def panel_patient_ids(self, user_id: str) -> set[str]:
+        with self._sessions() as session:
+            return set(session.scalars(select(PanelTable.patient_id).where(PanelTable.user_id == user_id)))
+
+    def can_access(self, user_id: str, role: str, patient_id: str) -> bool:
+        """Admins (ACO data stewards running the roster audit) see everyone; everyone else sees their panel.
+
+        Deny by default: an unknown patient or an empty panel gives False.
+        """
+        with self._sessions() as session:
+            if session.get(PatientTable, patient_id) is None:
+                return False
+            if role == ADMIN_ROLE:
+                return True
+            return session.get(PanelTable, (user_id, patient_id)) is not None
