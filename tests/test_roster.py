@@ -355,14 +355,24 @@ def test_demo_population_end_to_end(tmp_path: Path) -> None:
     people = manifest["patients"]
     by_key = {p["key"]: p for p in people}
     ids = {p["key"]: store.resolve_patient(p["key"]).id for p in people}  # type: ignore[union-attr]
-    # planted duplicates are the same person: the MPI joins them to the original (by MBI or name + birth date)
+    # Planted duplicates: one registered with a mistyped MBI (the MPI must NOT join it: the MBIs conflict),
+    # one with no MBI (joined on name + birth date). The roster audit must surface both for a person to confirm.
     duplicates = [p for p in people if p.get("duplicate_of")]
     assert duplicates
-    for dup in duplicates:
+    keyed_wrong = [d for d in duplicates if d.get("mbi_keyed_wrong")]
+    no_mbi = [d for d in duplicates if not d.get("mbi_keyed_wrong")]
+    for dup in keyed_wrong:
+        assert ids[dup["key"]] != ids[dup["duplicate_of"]]
+    for dup in no_mbi:
         assert ids[dup["key"]] == ids[dup["duplicate_of"]]
-    assert len(set(ids.values())) == len(people) - len(duplicates)
+    assert len(set(ids.values())) == len(people) - len(no_mbi)
 
     report = audit(store, date.fromisoformat(manifest["reference_date"]))
+    reported = [set(f.patients) for f in report.by_kind("likely_duplicate")]
+    for dup in keyed_wrong:
+        assert {ids[dup["key"]], ids[dup["duplicate_of"]]} in reported, dup
+    for dup in no_mbi:
+        assert {ids[dup["key"]]} in reported, dup
     inactive = {f.patients[0] for f in report.by_kind("inactive_12m")}
     planted = {ids[k] for k, p in by_key.items() if p.get("inactive")}
     assert planted and planted <= inactive
@@ -370,7 +380,7 @@ def test_demo_population_end_to_end(tmp_path: Path) -> None:
     cclf = manifest.get("cclf")
     if cclf:  # the demo's CCLF8/CCLF9 files with planted attribution problems
         orphans = cclf["attributed_without_clinical_data"]
-        assert store.counts()["patients"] == len(people) - len(duplicates) + len(orphans)
+        assert store.counts()["patients"] == len(people) - len(no_mbi) + len(orphans)
         assert inactive == planted | {store.resolve_patient(o["mbi"]).id for o in orphans}  # type: ignore[union-attr]
         mismatched = {f.patients[0] for f in report.by_kind("attribution_mismatch") if "no clinical data" in f.summary}
         assert mismatched == {store.resolve_patient(o["mbi"]).id for o in orphans}  # type: ignore[union-attr]

@@ -106,6 +106,14 @@ def make_mbi(rng: random.Random) -> str:
     )
 
 
+def mistyped_mbi(mbi: str) -> str:
+    """The same MBI with its two final digits swapped (or the last one changed when they are equal):
+    the keying error that most often splits one beneficiary into two registrations."""
+    if mbi[9] != mbi[10]:
+        return mbi[:9] + mbi[10] + mbi[9]
+    return mbi[:10] + str((int(mbi[10]) + 1) % 10)
+
+
 def luhn_check_digit(payload: str) -> int:
     total = 0
     for index, char in enumerate(reversed(payload)):
@@ -1001,6 +1009,8 @@ def _duplicate_bundle(
     variant = f"{given[0]} {p.family}" if nickname else f"{p.given} {p.family} (no middle initial)"
     b = _Bundle(rng)
     dup_id = _uuid(rng)
+    if with_mbi:  # registered with the MBI keyed in wrong: the MPI cannot join it, the roster audit must
+        p = _Person(**{**asdict_shallow(p), "mbi": mistyped_mbi(p.mbi)})
     patient = _patient_resource(p, given, catalog.HOSPITALS[other][2], mrn, with_mbi)
     patient["identifier"] = [i for i in patient["identifier"] if i["type"]["coding"][0]["code"] != "MA"]
     patient.pop("extension", None)
@@ -1101,7 +1111,8 @@ def generate(n: int, seed: int, out: Path) -> DemoSummary:
                 "file": name,
                 "patient_id": dup_id,
                 "key": f"fhir|{dup_id}",
-                "mbi": original.mbi if number % 2 == 0 else None,
+                "mbi": mistyped_mbi(original.mbi) if number % 2 == 0 else None,
+                "mbi_keyed_wrong": number % 2 == 0,
                 "name": variant,
                 "birth_date": original.birth.isoformat(),
                 "sex": original.sex,

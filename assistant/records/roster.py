@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from assistant.records.model import MBI
-from assistant.records.mpi import CROSSWALK_SYSTEMS, PREVIOUS
+from assistant.records.mpi import CROSSWALK_SYSTEMS, PREVIOUS, RULE_NAME_DOB
 from assistant.records.names import family_name, first_given, given_forms, normalize_phone
 from assistant.records.store import PATIENT_KIND, PatientStore
 from assistant.records.tables import (
@@ -281,7 +281,7 @@ def _duplicates(snap: _Snapshot) -> list[Finding]:
                     ],
                 )
 
-    findings = []
+    findings = _demographic_links(snap)
     for (a, b), entry in pairs.items():
         score = entry["score"]
         reasons = list(entry["reasons"])
@@ -297,6 +297,37 @@ def _duplicates(snap: _Snapshot) -> list[Finding]:
                 score=score,
                 summary=f"{snap.label(a)} and {snap.label(b)} may be one person: {'; '.join(reasons)}",
                 evidence=snap.source_evidence(a) + snap.source_evidence(b) + entry["extra"],
+            )
+        )
+    return findings
+
+
+def _demographic_links(snap: _Snapshot) -> list[Finding]:
+    """Registrations the MPI joined on name and birth date alone. The join is usually right, but no
+    identifier backs it, so a person must confirm it: two people can share a name and a birthday."""
+    findings = []
+    for link in snap.links:
+        if link.rule != RULE_NAME_DOB or link.patient_id not in snap.patients:
+            continue
+        doc = snap.documents.get(link.document_id)
+        findings.append(
+            Finding(
+                kind="likely_duplicate",
+                patients=[link.patient_id],
+                score=0.8,
+                summary=f"{snap.label(link.patient_id)}: a second registration ({link.source_key}) was linked "
+                "on name and birth date alone, with no shared identifier; confirm it is the same person",
+                evidence=[
+                    Evidence(
+                        document_id=link.document_id,
+                        source_path=doc.source_path if doc else None,
+                        format=doc.format if doc else None,
+                        locator=(link.evidence or {}).get("locator"),
+                        kind="mpi_link",
+                        record_id=link.source_key,
+                        detail=f"linked by rule {link.rule}",
+                    )
+                ],
             )
         )
     return findings
