@@ -27,7 +27,8 @@ from connectors import registry
 from connectors.errors import ParseError
 
 SIDE_CAR_SUFFIXES = (".meta.json",)
-SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md"}
+# Package and demo bookkeeping that sits beside data files but is not a patient record.
+SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md", "manifest.json"}
 
 
 @dataclass
@@ -100,6 +101,9 @@ def ingest_file(ctx: AppContext, path: Path, summary: IngestSummary) -> None:
     if size > limit:
         summary.errors.append({"path": str(path), "error": f"{path}: file is {size} bytes, over the "
                                f"{limit}-byte limit (CARETRAIL_MAX_FILE_BYTES)"})
+        return
+    if size == 0:
+        summary.errors.append({"path": str(path), "error": f"{path}: file is empty (0 bytes)"})
         return
     if is_knowledge_file(path):
         report = KnowledgeReport()

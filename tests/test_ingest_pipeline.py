@@ -1,0 +1,132 @@
+"""Patient ingest end to end on real files: idempotent, transactional, resumable after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.context import open_context
+from assistant.index.tables import ChunkRow
+from assistant.index.vectors import PATIENT
+from assistant.ingest.pipeline import ingest_paths
+from assistant.settings import REPO_ROOT, Settings
+
+CCDA_DOCS = ["Discharge_Summary", "Progress_Note", "Referral_Note", "Transfer_Summary"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, shared_data) -> Path:  # type: ignore[no-untyped-def]
+    """A mixed folder: demo FHIR bundles with discharge notes and CCLF files, real C-CDA, real HL7 v2."""
+    from assistant.demo.generator import generate
+
+    folder = tmp_path_factory.mktemp("corpus")
+    generate(24, 11, folder / "demo")
+    for name in CCDA_DOCS:
+        source = next((shared_data / "ccda" / "HL7_C-CDA-Examples" / "Documents").glob(f"*/{name}.xml"))
+        (folder / f"{name}.xml").write_bytes(source.read_bytes())
+    for hl7 in sorted((shared_data / "hl7v2_adt" / "microsoft_FHIR-Converter").glob("ADT-A0*.hl7"))[:4]:
+        (folder / hl7.name).write_bytes(hl7.read_bytes())
+    return folder
+
+
+def snapshot(data_dir: Path) -> dict:
+    """Everything that defines the store and index, without timestamps."""
+    ctx = open_context(Settings(data_dir=data_dir))
+    db = sqlite3.connect(data_dir / "caretrail.db")
+    state = {
+        "patients": db.execute("SELECT id, given, family, birth_date FROM patients ORDER BY id").fetchall(),
+        "identifiers": db.execute(
+            "SELECT patient_id, system, assigner, value FROM patient_identifiers ORDER BY 1, 2, 3, 4").fetchall(),
+        "documents": db.execute("SELECT document_id, format, record_count FROM documents ORDER BY 1").fetchall(),
+        "records": db.execute(
+            "SELECT document_id, seq, patient_id, kind, payload FROM records ORDER BY 1, 2").fetchall(),
+        "chunks": db.execute(
+            "SELECT chunk_id, patient_id, sha256, start, end FROM chunks WHERE collection = 'patient' ORDER BY 1"
+        ).fetchall(),
+    }
+    db.close()
+    state["vectors"] = sorted(ctx.vectors.collection(PATIENT).get(include=[])["ids"])
+    return state
+
+
+def test_ingest_is_idempotent_and_scoped(corpus: Path, tmp_path: Path) -> None:
+    ctx = open_context(Settings(data_dir=tmp_path))
+    first = ingest_paths(ctx, [corpus])
+    assert first.errors == [], first.errors
+    assert first.documents == first.files and first.chunks > 50 and first.patients >= 24
+    second = ingest_paths(ctx, [corpus])
+    assert second.documents == 0 and second.skipped_unchanged == first.files and second.errors == []
+    with Session(ctx.engine) as session:
+        rows = session.scalars(select(ChunkRow).where(ChunkRow.collection == PATIENT)).all()
+    assert rows and all(row.patient_id for row in rows)
+    # Every Chroma vector carries the same patient id as its SQL row: no patient's text is filed under another.
+    stored = ctx.vectors.collection(PATIENT).get(ids=[r.chunk_id for r in rows], include=["metadatas"])
+    by_id = {row.chunk_id: row.patient_id for row in rows}
+    for chunk_id, metadata in zip(stored["ids"], stored["metadatas"], strict=True):
+        assert metadata["patient_id"] == by_id[chunk_id]
+
+
+def test_changed_file_replaces_its_previous_version(tmp_path: Path) -> None:
+    note = tmp_path / "in" / "note.txt"
+    note.parent.mkdir()
+    note.write_text("Patient: mbi|1EG4TE5MK73\nCare manager note.\nPatient walks with a cane after a fall.\n",
+                    encoding="utf-8")
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    assert ingest_paths(ctx, [note.parent]).documents == 1
+    note.write_text("Patient: mbi|1EG4TE5MK73\nCare manager note.\nPatient now uses a walker at home.\n",
+                    encoding="utf-8")
+    assert ingest_paths(ctx, [note.parent]).documents == 1
+    with Session(ctx.engine) as session:
+        texts = [row.text for row in session.scalars(select(ChunkRow).where(ChunkRow.collection == PATIENT))]
+    assert any("walker" in text for text in texts) and not any("cane" in text for text in texts)
+    assert ctx.vectors.count(PATIENT) == len(texts)
+    assert ctx.patients.counts()["documents"] == 1
+
+
+def _documents_committed(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as connection:
+            return int(connection.execute("SELECT count(*) FROM documents").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def test_kill_9_mid_ingest_then_rerun_equals_a_clean_run(corpus: Path, tmp_path: Path) -> None:
+    clean_dir, crashed_dir = tmp_path / "clean", tmp_path / "crashed"
+    command = [sys.executable, "-m", "assistant", "ingest", str(corpus), "--json"]
+
+    def run(data_dir: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "CARETRAIL_DATA_DIR": str(data_dir)}
+        return subprocess.run(command, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+
+    clean = run(clean_dir)
+    assert clean.returncode == 0, clean.stderr
+    total = json.loads(clean.stdout)["documents"]
+
+    env = {**os.environ, "CARETRAIL_DATA_DIR": str(crashed_dir)}
+    process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while _documents_committed(crashed_dir / "caretrail.db") < 5 and time.monotonic() < deadline:
+        assert process.poll() is None, "ingest finished before it could be killed"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    committed = _documents_committed(crashed_dir / "caretrail.db")
+    assert 5 <= committed < total, committed
+
+    resumed = run(crashed_dir)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["skipped_unchanged"] == committed
+    assert summary["documents"] == total - committed
+    assert snapshot(crashed_dir) == snapshot(clean_dir)
