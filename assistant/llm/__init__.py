@@ -1,0 +1,1 @@
+"""Model backends, reachable only through ``guard.GuardedLLM`` (the PHI boundary)."""

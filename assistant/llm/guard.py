@@ -1,0 +1,127 @@
+"""The PHI boundary: the only way to call a model.
+
+Every outgoing message is pseudonymized, the whole payload is scanned once more, and the call is refused
+(after an audit event) if any identifier that is not one of our own surrogates is still there. The
+reply is re-identified locally. Audit events carry the pseudonymized prompt only, never raw text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from assistant.llm.base import ChatBackend
+from assistant.redaction.engine import Entity, detect
+from assistant.redaction.transform import PseudonymSession, pseudonymize
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+AuditHook = Callable[[dict], None]
+
+
+class PHILeakRefused(RuntimeError):
+    """Identifiers were still found in the outgoing payload; nothing was sent."""
+
+    def __init__(self, types: list[str]) -> None:
+        super().__init__(f"refused to send: identifier(s) left after pseudonymization ({', '.join(types)})")
+        self.types = types
+
+
+@dataclass
+class GuardedResult:
+    text: str
+    pseudonymized_messages: list[dict]
+    model_id: str
+
+
+def leftover_identifiers(text: str, session: PseudonymSession) -> list[Entity]:
+    """Identifiers in ``text`` that are not surrogates this session issued."""
+    spans = [
+        (m.start(), m.end())
+        for surrogate in session.originals
+        for m in _find_all(text, surrogate)
+    ]
+    return [e for e in detect(text) if not any(s <= e.start and e.end <= t for s, t in spans)]
+
+
+def _find_all(text: str, needle: str) -> Iterator[re.Match[str]]:
+    return re.finditer(rf"(?<![\w/]){re.escape(needle)}(?![\w/])", text)
+
+
+class GuardedLLM:
+    def __init__(self, backend: ChatBackend, *, max_tokens: int = 512, temperature: float = 0.0) -> None:
+        self.backend = backend
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+
+    @property
+    def model_id(self) -> str:
+        return self.backend.model_id
+
+    def complete(
+        self,
+        messages: list[dict],
+        *,
+        patient_id: str | None = None,
+        session: PseudonymSession | None = None,
+        audit_hook: AuditHook | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> GuardedResult:
+        session = session or PseudonymSession(patient_id=patient_id)
+        outgoing = [
+            {**message, "content": pseudonymize(str(message.get("content", "")), session).text}
+            for message in messages
+        ]
+        # Only "content" is transformed; every other string field (a "name", tool arguments) goes out as
+        # given, so the scan covers all of them and refuses if any still carries an identifier.
+        leftovers = [e for m in outgoing for value in _strings(m) for e in leftover_identifiers(value, session)]
+        if leftovers:
+            types = sorted({e.type for e in leftovers})
+            # The leftover text itself is PHI: the event names its types, and the prompt it carries is
+            # masked a second time so the audit log never stores what the scan found.
+            masked = [
+                {k: _mask(v, leftover_identifiers(v, session)) if isinstance(v, str) else v for k, v in m.items()}
+                for m in outgoing
+            ]
+            event = {"event": "llm_refused", "model": self.model_id, "prompt_pseudonymized": masked,
+                     "reason": f"identifiers remain after pseudonymization: {', '.join(types)}"}
+            if audit_hook:
+                audit_hook(event)
+            log.warning("LLM call refused: %s", event["reason"])
+            raise PHILeakRefused(types)
+        reply = self.backend.complete(
+            outgoing,
+            max_tokens=max_tokens or self.max_tokens,
+            temperature=self.temperature if temperature is None else temperature,
+        )
+        if audit_hook:
+            audit_hook({"event": "llm_call", "model": self.model_id, "prompt_pseudonymized": outgoing,
+                        "reason": None})
+        return GuardedResult(session.reidentify(reply), outgoing, self.model_id)
+
+
+def _strings(message: dict) -> list[str]:
+    return [value for value in message.values() if isinstance(value, str)]
+
+
+def _mask(text: str, entities: list[Entity]) -> str:
+    for entity in sorted(entities, key=lambda e: e.start, reverse=True):
+        text = text[: entity.start] + f"[{entity.type}]" + text[entity.end :]
+    return text
+
+
+def get_llm(settings: Settings) -> GuardedLLM | None:
+    """The configured model behind the guard; ``None`` for "composer" (deterministic, no model)."""
+    if settings.llm_backend == "composer":
+        return None
+    if settings.llm_backend == "openai":
+        from assistant.llm.openai_compat import OpenAICompatBackend
+
+        return GuardedLLM(OpenAICompatBackend.from_settings(settings))
+    from assistant.llm.local import LocalBackend
+
+    return GuardedLLM(LocalBackend.from_settings(settings))

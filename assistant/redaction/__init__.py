@@ -1,0 +1,1 @@
+"""PHI detection and de-identification: presidio with our own recognizers, redaction, pseudonyms, vault."""

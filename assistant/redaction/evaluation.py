@@ -1,0 +1,211 @@
+"""Scoring PHI detection against gold spans: our corpus, PhysioNet deid, presidio-research.
+
+Recall is counted per gold span: a span is found when detections cover every one of its letters and
+digits (any detected type: what matters is that the identifier is hidden). Precision is counted per
+detected span: it is right when it overlaps some gold span. F2 weighs recall twice as much, as a
+de-identification tool should. Types are mapped onto ours so that per-type figures line up.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.settings import REPO_ROOT
+
+OUR_CORPUS = REPO_ROOT / "evals" / "phi"
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "deid_phi"
+PHYSIONET_DIR = SHARED_DATA / "physionet_deid_1.1_via_cliffordlab_DEID-2023"
+PRESIDIO_FILE = SHARED_DATA / "presidio-research" / "synth_dataset_v2.json"
+
+PHYSIONET_TYPES = {
+    "HCPName": "PERSON", "PTName": "PERSON", "PTNameInitial": "PERSON", "RelativeProxyName": "PERSON",
+    "Date": "DATE", "Location": "LOCATION", "Phone": "PHONE", "Age": "AGE", "Other": "OTHER_ID",
+    "DateYear": None,  # a year alone is not PHI under Safe Harbor: not scored
+}
+PRESIDIO_TYPES = {
+    "PERSON": "PERSON", "STREET_ADDRESS": "ADDRESS", "GPE": "LOCATION", "DATE_TIME": "DATE",
+    "PHONE_NUMBER": "PHONE", "EMAIL_ADDRESS": "EMAIL", "ZIP_CODE": "ZIP", "US_SSN": "SSN",
+    "IP_ADDRESS": "IP_ADDRESS", "DOMAIN_NAME": "URL", "US_DRIVER_LICENSE": "LICENSE",
+    "AGE": None, "ORGANIZATION": None, "CREDIT_CARD": None,
+    "TITLE": None, "NRP": None, "IBAN_CODE": None,
+}
+
+
+@dataclass
+class GoldSpan:
+    start: int
+    end: int
+    type: str
+    text: str
+
+
+@dataclass
+class Note:
+    name: str
+    text: str
+    spans: list[GoldSpan]
+    ignore: list[tuple[int, int]] = field(default_factory=list)  # gold regions not scored (years)
+
+
+def load_ours(root: Path = OUR_CORPUS) -> list[Note]:
+    notes = []
+    for line in (root / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        text = (root / "notes" / row["note"]).read_text(encoding="utf-8")
+        spans = [GoldSpan(s["start"], s["end"], s["type"], s["text"]) for s in row["spans"]]
+        notes.append(Note(row["note"], text, spans))
+    return notes
+
+
+def load_physionet(limit: int | None = None, root: Path = PHYSIONET_DIR) -> list[Note]:
+    raw = (root / "id.text").read_text(encoding="latin-1")
+    texts: dict[tuple[str, str], str] = {}
+    for m in re.finditer(r"START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", raw, re.S):
+        texts[(m[1], m[2])] = m[3]
+    gold: dict[tuple[str, str], list[GoldSpan]] = defaultdict(list)
+    ignore: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    for line in (root / "id-phi.phrase").read_text(encoding="latin-1").splitlines():
+        parts = line.split(None, 5)
+        if len(parts) < 5:
+            continue
+        key, start, end, category = (parts[0], parts[1]), int(parts[2]), int(parts[3]), parts[4]
+        ours = PHYSIONET_TYPES.get(category, "OTHER_ID")
+        if ours is None:
+            ignore[key].append((start, end))
+        else:
+            gold[key].append(GoldSpan(start, end, ours, texts[key][start:end]))
+    keys = list(texts)[: limit or None]
+    return [Note(f"{k[0]}-{k[1]}", texts[k], gold.get(k, []), ignore.get(k, [])) for k in keys]
+
+
+def load_presidio(limit: int | None = None, path: Path = PRESIDIO_FILE) -> list[Note]:
+    rows = json.loads(path.read_text(encoding="utf-8"))[: limit or None]
+    notes = []
+    for i, row in enumerate(rows):
+        spans, ignore = [], []
+        for s in row["spans"]:
+            ours = PRESIDIO_TYPES.get(s["entity_type"])
+            region = (s["start_position"], s["end_position"])
+            if ours is None:
+                ignore.append(region)
+            else:
+                spans.append(GoldSpan(*region, ours, s["entity_value"]))
+        notes.append(Note(f"presidio-{i}", row["full_text"], spans, ignore))
+    return notes
+
+
+@dataclass
+class TypeScore:
+    gold: int = 0
+    found: int = 0
+    predicted: int = 0
+    correct: int = 0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.gold if self.gold else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def f2(self) -> float:
+        p, r = self.precision, self.recall
+        return 5 * p * r / (4 * p + r) if (p + r) else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"gold": self.gold, "found": self.found, "predicted": self.predicted, "correct": self.correct,
+                "recall": round(self.recall, 4), "precision": round(self.precision, 4), "f2": round(self.f2, 4)}
+
+
+Detector = Callable[[str], Iterable[tuple[int, int, str]]]
+
+
+def _covered(mask: list[bool], text: str, start: int, end: int) -> bool:
+    return all(mask[i] for i in range(start, end) if text[i].isalnum())
+
+
+def score(notes: list[Note], detector: Detector) -> dict[str, object]:
+    per_type: dict[str, TypeScore] = defaultdict(TypeScore)
+    overall = TypeScore()
+    misses: list[dict[str, object]] = []
+    started = time.perf_counter()
+    for note in notes:
+        predicted = list(detector(note.text))
+        mask = [False] * len(note.text)
+        for start, end, _type in predicted:
+            for i in range(start, min(end, len(note.text))):
+                mask[i] = True
+        for span in note.spans:
+            hit = _covered(mask, note.text, span.start, span.end)
+            for bucket in (per_type[span.type], overall):
+                bucket.gold += 1
+                bucket.found += hit
+            if not hit:
+                context = note.text[max(0, span.start - 40) : span.end + 20].replace("\n", " ")
+                misses.append({"note": note.name, "type": span.type, "text": span.text, "context": context})
+        regions = [(s.start, s.end) for s in note.spans] + note.ignore
+        for start, end, ptype in predicted:
+            right = any(start < e and s < end for s, e in regions)
+            for bucket in (per_type[ptype], overall):
+                bucket.predicted += 1
+                bucket.correct += right
+    elapsed = time.perf_counter() - started
+    return {
+        "notes": len(notes),
+        "seconds": round(elapsed, 3),
+        "notes_per_second": round(len(notes) / elapsed, 2) if elapsed else None,
+        "overall": overall.as_dict(),
+        "per_type": {t: s.as_dict() for t, s in sorted(per_type.items())},
+        "misses": misses,
+    }
+
+
+def our_detector(text: str) -> list[tuple[int, int, str]]:
+    from assistant.redaction.engine import detect
+
+    return [(e.start, e.end, e.type) for e in detect(text)]
+
+
+# --- clinical terms: how often do we redact words that must stay -----------------------------------------
+
+def clinical_false_positive_rate(root: Path = OUR_CORPUS) -> dict[str, object]:
+    """Share of clinical-term occurrences in ``clinical_terms.txt`` sentences that a detection touches."""
+    from assistant.redaction.engine import detect
+
+    total = touched = 0
+    hits: list[str] = []
+    for line in (root / "clinical_terms.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        sentence, _, terms = line.partition("\t")
+        entities = detect(sentence)
+        for term in filter(None, (t.strip() for t in terms.split("|"))):
+            for m in re.finditer(re.escape(term), sentence):
+                total += 1
+                if any(e.start < m.end() and m.start() < e.end for e in entities):
+                    touched += 1
+                    hits.append(term)
+    return {"terms": total, "redacted": touched, "rate": round(touched / total, 4) if total else 0.0,
+            "redacted_terms": hits}
+
+
+def evaluate(corpus: str, limit: int | None = None, detector: Detector | None = None) -> dict[str, object]:
+    loaders: dict[str, Callable[[], list[Note]]] = {
+        "ours": load_ours,
+        "physionet": lambda: load_physionet(limit),
+        "presidio": lambda: load_presidio(limit),
+    }
+    notes = loaders[corpus]()
+    if corpus == "ours" and limit:
+        notes = notes[:limit]
+    return score(notes, detector or our_detector)

@@ -1,0 +1,1 @@
+"""One recognizer per file. Each public module exposes ``build() -> EntityRecognizer``; see ``registry``."""

@@ -1,0 +1,73 @@
+"""Benchmark patient ingest: patients per minute and chunks per second over a demo panel, against the raw
+embedding throughput of the same model on the same chunk texts, measured in the same run.
+
+The ratio (pipeline chunks/s divided by raw-embedding chunks/s) says what parsing, storing and indexing
+cost on top of embedding; the target is at least 0.8. Peak resident memory must stay under 2 GiB.
+
+Run: .venv/bin/python benchmarks/bench_ingest.py [--patients 1000] [--seed 2027]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.context import open_context
+from assistant.demo.generator import generate
+from assistant.index.tables import ChunkRow
+from assistant.index.vectors import PATIENT
+from assistant.ingest.pipeline import ingest_paths
+from assistant.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=2027)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = Path(tmp) / "demo"
+        generate(args.patients, args.seed, demo)
+        ctx = open_context(Settings(data_dir=Path(tmp) / "data"))
+        ctx.embedder.embed(["warm up the model"])  # model load is not part of either figure
+        ctx.vectors.count(PATIENT)
+
+        started = time.perf_counter()
+        summary = ingest_paths(ctx, [demo])
+        pipeline_seconds = time.perf_counter() - started
+        if summary.errors:
+            raise SystemExit(f"ingest reported errors: {summary.errors[:3]}")
+
+        with Session(ctx.engine) as session:
+            rows = session.execute(
+                select(ChunkRow.title, ChunkRow.section, ChunkRow.text).where(ChunkRow.collection == PATIENT)
+            ).all()
+        texts = [f"{title}. {section}.\n{text}" for title, section, text in rows]  # Chunk.embed_text
+        started = time.perf_counter()
+        ctx.embedder.embed(texts)
+        embed_seconds = time.perf_counter() - started
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    patients = summary.patients
+    chunks = len(texts)
+    pipeline_rate = chunks / pipeline_seconds
+    raw_rate = chunks / embed_seconds
+    print(f"demo panel: {args.patients} bundles requested, {summary.documents} files ingested, "
+          f"{summary.records} records, {chunks} chunks")
+    print(f"pipeline: {pipeline_seconds:.1f} s -> {60 * patients / pipeline_seconds:.0f} patients/min, "
+          f"{pipeline_rate:.1f} chunks/s")
+    print(f"raw embedding of the same {chunks} texts (batch {ctx.embedder.batch_size}): {embed_seconds:.1f} s -> "
+          f"{raw_rate:.1f} chunks/s")
+    print(f"ratio pipeline/raw embedding throughput: {pipeline_rate / raw_rate:.2f} (target >= 0.80)")
+    print(f"peak resident memory: {peak_mib:.0f} MiB (target < 2048 MiB)")
+
+
+if __name__ == "__main__":
+    main()

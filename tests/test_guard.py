@@ -1,0 +1,108 @@
+"""The PHI boundary against a real HTTP server on loopback: planted identifiers must never arrive there."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant.llm.guard import GuardedLLM, PHILeakRefused, get_llm
+from assistant.llm.openai_compat import OpenAICompatBackend
+from assistant.redaction.transform import PseudonymSession
+from assistant.settings import Settings
+
+PLANTED = {
+    "name": "Eleanor Whitfield",
+    "daughter": "Rose Whitfield",
+    "doctor": "Raj Patel",
+    "mbi": "1EG4-TE5-MK73",
+    "mrn": "00482913",
+    "ssn": "123-45-6789",
+    "phone": "(217) 555-0143",
+    "dob": "03/14/1947",
+    "address": "1420 N. Maple Ave",
+    "city": "Springfield",
+    "zip": "62704",
+    "email": "ewhit@gmail.com",
+}
+PROMPT = (
+    f"Patient: {PLANTED['name']}  MRN: {PLANTED['mrn']}  DOB: {PLANTED['dob']}  MBI: {PLANTED['mbi']}\n"
+    f"SSN {PLANTED['ssn']}. Lives at {PLANTED['address']}, {PLANTED['city']}, IL {PLANTED['zip']}.\n"
+    f"Daughter {PLANTED['daughter']} ({PLANTED['phone']}, {PLANTED['email']}) is proxy. "
+    f"Seen by Dr. {PLANTED['doctor']}. Draft a follow-up reminder."
+)
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    bodies: list[bytes] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).bodies.append(body)
+        sent = json.loads(body)["messages"][-1]["content"]
+        # Answer with the surrogates the model was given, like a model that quotes its prompt.
+        surrogates = [w.strip(".,():") for w in sent.split() if "_" in w and w.strip(".,():").split("_")[-1].isdigit()]
+        reply = "Reminder for " + " and ".join(surrogates)
+        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture()
+def server() -> Iterator[str]:
+    _Recorder.bodies = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_no_planted_identifier_reaches_the_model_server(server: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path, llm_backend="openai", openai_base_url=server, openai_model="m")
+    llm = get_llm(settings)
+    assert isinstance(llm, GuardedLLM)
+    events: list[dict] = []
+    session = PseudonymSession(patient_id="p-1")
+    result = llm.complete([{"role": "system", "content": "You write reminders."},
+                           {"role": "user", "content": PROMPT}],
+                          patient_id="p-1", session=session, audit_hook=events.append)
+    assert _Recorder.bodies, "the server was never called"
+    wire = b"".join(_Recorder.bodies).decode()
+    for label, value in PLANTED.items():
+        assert value not in wire, f"{label} crossed the boundary"
+        assert value.replace("-", "") not in wire.replace("-", ""), label
+    # the model saw surrogates and the answer came back re-identified
+    assert "PERSON_" in wire and "MBI_" in wire
+    assert PLANTED["name"] in result.text and PLANTED["mbi"] in result.text
+    # the audit event holds the pseudonymized prompt only
+    assert [e["event"] for e in events] == ["llm_call"]
+    audited = json.dumps(events)
+    assert all(value not in audited for value in PLANTED.values())
+
+
+def test_refuses_and_audits_when_the_scan_still_finds_an_identifier(server: str) -> None:
+    """Only message content is pseudonymized; an identifier in another field must stop the call."""
+    llm = GuardedLLM(OpenAICompatBackend(server, "m"))
+    events: list[dict] = []
+    messages = [{"role": "user", "name": "Mrs. Eleanor Whitfield MRN 00482913", "content": "Summarize the plan."}]
+    with pytest.raises(PHILeakRefused) as refused:
+        llm.complete(messages, patient_id="p-2", audit_hook=events.append)
+    assert "PERSON" in refused.value.types or "MRN" in refused.value.types
+    assert _Recorder.bodies == []  # nothing was sent
+    assert len(events) == 1 and events[0]["event"] == "llm_refused"
+    assert "Whitfield" not in json.dumps(events) and "00482913" not in json.dumps(events)
+
+
+def test_composer_backend_needs_no_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert get_llm(Settings(data_dir=tmp_path, llm_backend="composer")) is None

@@ -1,0 +1,97 @@
+"""The gold corpora load with exact offsets, and the evaluation harness meets the targets on our corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.redaction.evaluation import (
+    PHYSIONET_DIR,
+    clinical_false_positive_rate,
+    evaluate,
+    load_ours,
+    load_physionet,
+)
+from assistant.redaction.types import STRUCTURED_TYPES
+
+
+def test_our_gold_spans_match_the_note_text() -> None:
+    notes = load_ours()
+    assert len(notes) >= 60
+    for note in notes:
+        for span in note.spans:
+            assert note.text[span.start : span.end] == span.text, (note.name, span)
+    kinds = {n.name.split("-")[0] for n in notes}
+    assert {"dc", "tcm", "msg", "ref", "table", "split"} <= kinds
+
+
+@pytest.fixture(scope="module")
+def ours() -> dict:
+    return evaluate("ours")
+
+
+def test_targets_on_our_corpus(ours: dict) -> None:
+    per_type = ours["per_type"]
+    for kind in STRUCTURED_TYPES & set(per_type):
+        assert per_type[kind]["recall"] >= 0.99, kind
+    assert per_type["PERSON"]["recall"] >= 0.95
+    assert per_type["ADDRESS"]["recall"] >= 0.93
+
+
+def test_clinical_terms_are_rarely_redacted() -> None:
+    report = clinical_false_positive_rate()
+    assert report["terms"] >= 100
+    assert report["rate"] <= 0.05
+
+
+def test_physionet_small_sample(shared_data) -> None:  # type: ignore[no-untyped-def]
+    if not PHYSIONET_DIR.is_dir():
+        pytest.skip("PhysioNet deid corpus absent")
+    notes = load_physionet(limit=40)
+    assert all(n.text[s.start : s.end] == s.text for n in notes for s in n.spans)
+    report = evaluate("physionet", limit=80)
+    assert report["overall"]["gold"] > 20
+    assert report["overall"]["recall"] >= 0.8
+
+
+def test_cli_eval_phi_prints_per_type_figures() -> None:
+    result = CliRunner().invoke(app, ["eval", "phi", "--corpus", "ours", "--limit", "12"])
+    assert result.exit_code == 0, result.output
+    assert "OVERALL" in result.output and "clinical terms redacted" in result.output
+    as_json = CliRunner().invoke(app, ["eval", "phi", "--corpus", "ours", "--limit", "12", "--json"])
+    report = json.loads(as_json.stdout)
+    assert {"recall", "precision", "f2"} <= set(report["ours"]["overall"])
+
+
+def test_cli_redact_json_contract(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    note = tmp_path / "n.txt"
+    note.write_text("Mrs. Eleanor Whitfield, MBI 1EG4-TE5-MK73, DOB 03/14/1947", encoding="utf-8")
+    result = CliRunner().invoke(app, ["redact", str(note), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["text"] == "Mrs. [NAME], MBI [MBI], DOB [DATE]"
+    assert [e["type"] for e in out["entities"]] == ["PERSON", "MBI", "DATE"]
+    assert set(out["entities"][0]) == {"type", "start", "end", "score", "recognizer"}
+    pseudo = CliRunner().invoke(app, ["redact", "-", "--mode", "pseudonymize"], input="Call Eleanor Whitfield.")
+    assert "PERSON_1" in pseudo.stdout and "Whitfield" not in pseudo.stdout
+
+
+def test_api_redact_route() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from assistant.api.routes.redact import router
+
+    api = FastAPI()
+    api.include_router(router)
+    response = TestClient(api).post("/v1/redact", json={"text": "SSN 123-45-6789, call 217-555-0143"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["text"] == "SSN [SSN], call [PHONE]"
+    assert body["schema"] == "caretrail.redact/1"
+    from assistant.api.app import create_app
+
+    assert "/v1/redact" in create_app().openapi()["paths"]  # auto-mounted with the other routes
