@@ -12,21 +12,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
 from assistant.context import AppContext
+from assistant.index.chunking import Chunk
 from assistant.index.knowledge import KnowledgeReport, ingest_knowledge_file, is_knowledge_file
 from assistant.index.vectors import PATIENT
 from assistant.index.writer import embed_chunks, replace_rows, stage_vectors
 from assistant.ingest.chunks import document_sections, section_chunks
-from assistant.records.model import ParsedDocument
+from assistant.records.model import DocumentSection, ParsedDocument
 from connectors import registry
 from connectors.errors import ParseError
 
 SIDE_CAR_SUFFIXES = (".meta.json",)
+# Documents are parsed ahead and embedded together up to this many chunks: one large, length-sorted batch
+# costs far less than many small padded ones. Each document is still stored in its own transaction.
+EMBED_BATCH_CHUNKS = 512
+MAX_BATCH_DOCUMENTS = 256
 # Package and demo bookkeeping that sits beside data files but is not a patient record.
 SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md", "manifest.json"}
 
@@ -69,12 +75,27 @@ def _previous_versions(session, source_path: str, document_id: str) -> list[str]
     return list(session.scalars(query))
 
 
-def store_document(ctx: AppContext, parsed: ParsedDocument, document_id: str) -> tuple[int, int]:
-    """Write one parsed document; returns (patients touched, chunks written)."""
-    sections = document_sections(parsed)
-    pending = [(section, section_chunks(section, document_id, None)) for section in sections]
-    all_chunks = [chunk for _, chunks in pending for chunk in chunks]
-    embeddings = embed_chunks(ctx.embedder, all_chunks)  # outside the transaction: slow, needs no lock
+@dataclass
+class Prepared:
+    """A parsed document waiting for its embeddings; chunks carry no patient id until the store assigns it."""
+
+    parsed: ParsedDocument
+    document_id: str
+    sections: list[tuple[DocumentSection, list[Chunk]]]
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return [chunk for _, chunks in self.sections for chunk in chunks]
+
+
+def prepare(parsed: ParsedDocument, document_id: str) -> Prepared:
+    sections = [(section, section_chunks(section, document_id, None)) for section in document_sections(parsed)]
+    return Prepared(parsed, document_id, sections)
+
+
+def store_document(ctx: AppContext, prepared: Prepared, embeddings: np.ndarray) -> tuple[int, int]:
+    """Write one document in one transaction; returns (patients touched, chunks written)."""
+    parsed, document_id = prepared.parsed, prepared.document_id
     store = ctx.patients
     stale: list[str] = []
     with store.transaction() as session:
@@ -82,29 +103,30 @@ def store_document(ctx: AppContext, parsed: ParsedDocument, document_id: str) ->
             stale += replace_rows(session, PATIENT, old_id, [])
             store.delete_document(session, old_id)
         keys = store.save_document(session, parsed, document_id)
-        chunks = []
-        for section, section_pieces in pending:
-            patient_id = keys.get(section.patient_key)
-            chunks.extend(
-                piece.__class__(**{**piece.__dict__, "patient_id": patient_id}) for piece in section_pieces
-            )
+        chunks = [
+            replace(piece, patient_id=keys.get(section.patient_key))
+            for section, pieces in prepared.sections
+            for piece in pieces
+        ]
         stage_vectors(ctx.vectors, PATIENT, document_id, chunks, embeddings)
         stale += replace_rows(session, PATIENT, document_id, chunks)
     ctx.vectors.delete(PATIENT, stale)
     return len(set(keys.values())), len(chunks)
 
 
-def ingest_file(ctx: AppContext, path: Path, summary: IngestSummary) -> None:
+def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str]) -> Prepared | None:
+    """Check, hash and parse one file. Knowledge files are ingested on the spot; patient documents come back
+    prepared for a batched embedding; anything wrong is recorded in the summary as one line."""
     summary.files += 1
     limit = ctx.settings.max_file_bytes
     size = path.stat().st_size
     if size > limit:
         summary.errors.append({"path": str(path), "error": f"{path}: file is {size} bytes, over the "
                                f"{limit}-byte limit (CARETRAIL_MAX_FILE_BYTES)"})
-        return
+        return None
     if size == 0:
         summary.errors.append({"path": str(path), "error": f"{path}: file is empty (0 bytes)"})
-        return
+        return None
     if is_knowledge_file(path):
         report = KnowledgeReport()
         ingest_knowledge_file(ctx, path, report)
@@ -112,39 +134,59 @@ def ingest_file(ctx: AppContext, path: Path, summary: IngestSummary) -> None:
         summary.knowledge_documents += report.added + report.replaced
         summary.skipped_unchanged += report.unchanged
         summary.chunks += report.chunks
-        return
+        return None
     data = path.read_bytes()
     document_id = hashlib.sha256(data).hexdigest()
-    if ctx.patients.is_ingested(document_id):
+    if document_id in seen or ctx.patients.is_ingested(document_id):
         summary.skipped_unchanged += 1
-        return
+        return None
     connector = registry.detect(path, data[:8192])
     if connector is None:
         summary.errors.append({"path": str(path), "error": f"{path}: unrecognized format (not FHIR JSON/NDJSON, "
                                "C-CDA, HL7 v2, CCLF, device CSV or a supported document type)"})
-        return
+        return None
     try:
         parsed = connector.parse(path, data)
     except ParseError as exc:
         summary.errors.append({"path": str(path), "error": str(exc)})
-        return
+        return None
     except (RecursionError, MemoryError, ValueError, KeyError, TypeError, IndexError) as exc:
         # A connector bug or a shape it did not foresee: still one line, still the rest goes on.
         summary.errors.append({"path": str(path), "error": f"{path}: could not read ({type(exc).__name__}: {exc})"})
-        return
-    patients, chunks = store_document(ctx, parsed, document_id)
-    summary.documents += 1
-    summary.patients += patients
-    summary.records += len(parsed.records)
-    summary.chunks += chunks
+        return None
+    seen.add(document_id)
+    return prepare(parsed, document_id)
+
+
+def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary) -> None:
+    """Embed a batch of documents in one call (the embedder sorts by length, so little padding), then store
+    each document in its own transaction, in file order."""
+    vectors = embed_chunks(ctx.embedder, [chunk for prepared in batch for chunk in prepared.chunks])
+    position = 0
+    for prepared in batch:
+        count = len(prepared.chunks)
+        patients, chunks = store_document(ctx, prepared, vectors[position : position + count])
+        position += count
+        summary.documents += 1
+        summary.patients += patients
+        summary.records += len(prepared.parsed.records)
+        summary.chunks += chunks
+    batch.clear()
 
 
 def ingest_paths(ctx: AppContext, paths: Iterable[Path],
                  on_file: Callable[[Path], None] | None = None) -> IngestSummary:
     summary = IngestSummary()
-    files = iter_files(paths)
-    for path in files:
+    batch: list[Prepared] = []
+    seen: set[str] = set()
+    for path in iter_files(paths):
         if on_file:
             on_file(path)
-        ingest_file(ctx, path, summary)
+        prepared = read_file(ctx, path, summary, seen)
+        if prepared is not None:
+            batch.append(prepared)
+            if sum(len(p.chunks) for p in batch) >= EMBED_BATCH_CHUNKS or len(batch) >= MAX_BATCH_DOCUMENTS:
+                flush(ctx, batch, summary)
+    if batch:
+        flush(ctx, batch, summary)
     return summary
