@@ -63,6 +63,32 @@ def retrieve(ctx: AppContext, question: str, patient_id: str | None, k: int) -> 
     return hits, vector
 
 
+Draft = tuple[str, list[tuple[Hit, int, int]]]  # sentence text, (hit, start, end) per citation
+
+
+def _composer_drafts(ctx: AppContext, question: str, vector: Any, hits: list[Hit]) -> tuple[list[Draft], str, str]:
+    prompt = load_prompt("answer/composer", prompts_dir=ctx.settings.prompts_dir)
+    composition = compose(question, vector, hits, ctx.embedder, prompt, ctx.settings.abstain_threshold)
+    drafts = [(c.text, [(c.hit, c.start, c.end)]) for c in composition.sentences]
+    return drafts, prompt.ref, COMPOSER_ID
+
+
+def _llm_drafts(ctx: AppContext, question: str, hits: list[Hit], patient_id: str | None,
+                events: list[dict]) -> tuple[list[Draft], str, str] | None:
+    """A model-written answer through the PHI guard; None (and an audited reason) when it cannot be had."""
+    from assistant.compose.generated import generate_answer  # presidio and spaCy load only when a model is used
+    from assistant.llm.base import BackendError
+    from assistant.llm.guard import PHILeakRefused
+
+    prompt = load_prompt("answer/llm", prompts_dir=ctx.settings.prompts_dir)
+    try:
+        generation = generate_answer(ctx.llm, prompt, question, hits, patient_id, events.append)
+    except (PHILeakRefused, BackendError) as exc:
+        events.append({"event": "llm_fallback", "reason": str(exc)})
+        return None
+    return [(s.text, s.citations) for s in generation.sentences], prompt.ref, generation.model_id
+
+
 def ask(ctx: AppContext, question: str, patient_ref: str | None = None, role: str | None = None,
         user: str = "local") -> dict[str, Any]:
     question = (question or "").strip()
@@ -75,30 +101,43 @@ def ask(ctx: AppContext, question: str, patient_ref: str | None = None, role: st
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
     patient_id = resolve_scope_patient(ctx, patient_ref, user, role)
-    prompt = load_prompt("answer/composer", prompts_dir=ctx.settings.prompts_dir)
     hits, vector = retrieve(ctx, question, patient_id, ctx.settings.top_k)
-    composition = compose(question, vector, hits, ctx.embedder, prompt, ctx.settings.abstain_threshold)
+
+    llm_events: list[dict] = []
+    drafted = None
+    if ctx.llm is not None and hits:
+        drafted = _llm_drafts(ctx, question, hits, patient_id, llm_events)
+    if drafted is None:
+        drafted = _composer_drafts(ctx, question, vector, hits)
+    drafts, prompt_ref, model_id = drafted
 
     citations: list[dict[str, Any]] = []
+    numbers: dict[tuple[str, int, int], int] = {}
     sentences: list[dict[str, Any]] = []
-    for candidate in composition.sentences:
-        citation = _citation(len(citations) + 1, candidate.hit, candidate.start, candidate.end)
-        citations.append(citation)
-        sentences.append({"text": candidate.text, "citations": [citation["n"]]})
+    for text, cited in drafts:
+        refs = []
+        for hit, start, end in cited:
+            key = (hit.row.chunk_id, start, end)
+            if key not in numbers:
+                numbers[key] = len(citations) + 1
+                citations.append(_citation(numbers[key], hit, start, end))
+            refs.append(numbers[key])
+        sentences.append({"text": text, "citations": refs})
     with Session(ctx.engine) as session:
         kept, dropped = verify_sentences(session, sentences, citations)
     used = {n for sentence in kept for n in sentence["citations"]}
     citations = [c for c in citations if c["n"] in used]
     abstained = not kept
-    answer = prompt["abstain_message"] if abstained else " ".join(
+    abstain_message = load_prompt("answer/composer", prompts_dir=ctx.settings.prompts_dir)["abstain_message"]
+    answer = abstain_message if abstained else " ".join(
         f"{s['text']} " + "".join(f"[{n}]" for n in s["citations"]) for s in kept
     )
 
     payload = {
         "question": question,
         "retrieved": [{"chunk_id": h.row.chunk_id, "sha256": h.row.sha256, "score": round(h.score, 6)} for h in hits],
-        "prompt_version": prompt.ref,
-        "model": COMPOSER_ID,
+        "prompt_version": prompt_ref,
+        "model": model_id,
         "embedder": ctx.embedder.model_id,
         "answer": answer,
         "sentences": kept,
@@ -106,6 +145,7 @@ def ask(ctx: AppContext, question: str, patient_ref: str | None = None, role: st
         "citations": [{k: c[k] for k in ("n", "doc_id", "section", "start", "end", "sha256", "chunk_id")}
                       for c in citations],
         "abstained": abstained,
+        "llm_events": llm_events,
     }
     audit_id = audit_log_for(ctx).append("ask", user, role, patient_id, payload)
     return {

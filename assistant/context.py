@@ -39,6 +39,13 @@ class AppContext:
         return Embedder(self.settings.resolved_embedder_path, self.settings.embed_batch_size)
 
     @cached_property
+    def llm(self):  # type: ignore[no-untyped-def]
+        """The configured model behind the PHI guard, or None for the deterministic composer."""
+        from assistant.llm.guard import get_llm
+
+        return get_llm(self.settings)
+
+    @cached_property
     def patients(self):  # type: ignore[no-untyped-def]
         from assistant.records.store import PatientStore
 

