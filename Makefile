@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench browser clean
 
 install: $(STAMP)
 
@@ -23,9 +23,16 @@ run: install
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail setup --demo-patients $(DEMO_PATIENTS)
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/ruff check assistant connectors tests benchmarks evals
 	$(BIN)/python -m pytest
+
+# The side-panel browser test drives Debian's chromium (never a browser downloaded by a tool).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	  else echo "chromium is not installed: install Debian's chromium for the browser test"; fi; }
 
 bench: install
 	$(BIN)/python benchmarks/bench_ask.py
