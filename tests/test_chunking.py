@@ -46,7 +46,9 @@ def test_sections_follow_headings(tmp_path: Path) -> None:
 def test_sentence_spans_split_prose_lists_and_keep_abbreviations() -> None:
     text = (
         "Code 99496 needs a visit within 7 days. Contact, e.g. a call, is due in 2 business days.\n"
-        "- First bullet is a sentence.\n- Second bullet.\n\nDr. Smith saw the patient at 3 p.m. today."
+        "- First bullet is a sentence.\n- Second bullet.\n\nDr. Smith saw the patient at 3 p.m. today.\n\n"
+        "DISCHARGE SUMMARY\nDischarge date: 11/06/2026\nRed Flags:\nCall for fever over 38.3 C or new confusion.\n"
+        "The patient was admitted with shortness of breath and leg swelling and was\ntreated with diuretics."
     )
     pieces = [text[s:e] for s, e in sentence_spans(text)]
     assert pieces == [
@@ -55,6 +57,11 @@ def test_sentence_spans_split_prose_lists_and_keep_abbreviations() -> None:
         "First bullet is a sentence.",
         "Second bullet.",
         "Dr. Smith saw the patient at 3 p.m. today.",
+        "DISCHARGE SUMMARY",
+        "Discharge date: 11/06/2026",
+        "Red Flags:",
+        "Call for fever over 38.3 C or new confusion.",
+        "The patient was admitted with shortness of breath and leg swelling and was\ntreated with diuretics.",
     ]
 
 

@@ -47,6 +47,27 @@ def _terms(text: str) -> set[str]:
     return set(tokenize_query(text)[0])
 
 
+def with_labels(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Extend a line that directly follows a label ("Pending Results:" then "None.") to include the label,
+    so the quoted span reads as a fact on its own; the span stays contiguous source text."""
+    shown = []
+    for index, (start, end) in enumerate(spans):
+        if index > 0:
+            label_start, label_end = spans[index - 1]
+            label = text[label_start:label_end]
+            if label.endswith(":") and not text[label_end:start].strip():
+                start = label_start
+        shown.append((start, end))
+    return shown
+
+
+def is_heading(text: str, section: str) -> bool:
+    """A label line ("Discharge Medications:") states nothing by itself and is never an answer."""
+    stripped = text.strip()
+    leaf = section.split(" > ")[-1].strip().lower()
+    return stripped.endswith(":") or stripped.rstrip(":").strip().lower() == leaf
+
+
 def section_overlap(question_terms: set[str], section: str) -> float:
     """Share of the section heading's terms that the question uses: "discharge diagnoses" asked, the
     "Discharge Diagnoses" section's short list items become relevant even though they repeat no words."""
@@ -65,7 +86,9 @@ def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder) -> np.ndar
             return vectors
     cached = _VECTOR_CACHE.get(row.sha256)
     if cached is None or len(cached) != len(texts):
-        cached = embedder.embed(texts)
+        # Record text is terse ("None ordered.", "- furosemide 40 mg daily"): its heading carries half the
+        # meaning, so each line is embedded together with the section it sits under.
+        cached = embedder.embed([f"{row.section}: {text}" for text in texts])
         _VECTOR_CACHE[row.sha256] = cached
         while len(_VECTOR_CACHE) > _VECTOR_CACHE_SIZE:
             _VECTOR_CACHE.popitem(last=False)
@@ -77,19 +100,23 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
     question_terms = _terms(question)
     weight = float(prompt["overlap_weight"])
     title_weight = float(prompt["title_weight"])
+    patient_weight = float(prompt["patient_weight"])
     min_chars = int(prompt["min_sentence_chars"])
     found: list[Candidate] = []
     for rank, hit in enumerate(hits):
         row = hit.row
         spans = [(int(s), int(e)) for s, e in row.sentence_spans]
         texts = [row.text[s:e] for s, e in spans]
+        shown = with_labels(row.text, spans)
         if not texts:
             continue
         similarities = _sentence_vectors(hit, texts, embedder) @ question_vector
         heading = section_overlap(question_terms, row.section)
-        for (start, end), text, similarity in zip(spans, texts, similarities, strict=True):
-            if len(text) < min_chars:
+        own_record = patient_weight if row.patient_id else 0.0
+        for (start, end), text, similarity in zip(shown, texts, similarities, strict=True):
+            if len(text) < min_chars or is_heading(text, row.section):
                 continue
+            text = row.text[start:end]
             overlap = len(question_terms & _terms(text)) / len(question_terms) if question_terms else 0.0
             found.append(
                 Candidate(
@@ -100,7 +127,7 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
                     text=text,
                     similarity=float(similarity),
                     overlap=overlap,
-                    score=float(similarity) + weight * overlap + title_weight * heading,
+                    score=float(similarity) + weight * overlap + title_weight * heading + own_record,
                 )
             )
     found.sort(key=lambda c: (-c.score, c.hit_rank, c.start))

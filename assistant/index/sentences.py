@@ -21,6 +21,20 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
 _HEADING = re.compile(r"^\s*#{1,6}\s")
 
 
+_FIELD = re.compile(r"^[A-Z][A-Za-z0-9 /()&'.-]{0,40}:\s+\S")  # "Discharge date: 11/06/2026"
+
+
+def _own_line(stripped: str) -> bool:
+    """Lines that stand alone in notes even without punctuation: labels ("Red Flags:"), "Field: value"
+    lines, upper-case headers and table rows. Wrapped prose lines never match these."""
+    if stripped.endswith(":") and len(stripped) <= 80:
+        return True
+    if stripped.startswith("|") or _FIELD.match(stripped):
+        return True
+    letters = [ch for ch in stripped if ch.isalpha()]
+    return len(letters) >= 4 and not any(ch.islower() for ch in letters)
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     start = dot
     while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
@@ -40,7 +54,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Return ``(start, end)`` spans (shifted by ``offset``) of the sentences in ``text``.
 
-    Lines are split first (list items, table rows and headings are sentences of their own), then
+    Lines are split first (list items, table rows, headings, labels, "Field: value" lines and upper-case
+    headers are sentences of their own), then
     prose lines are split on terminal punctuation that is not part of an abbreviation.
     """
     spans: list[tuple[int, int]] = []
@@ -51,7 +66,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     for line in lines:
         stripped = line.strip()
         line_start, line_end = position, position + len(line)
-        if not stripped or _LIST_MARKER.match(line) or _HEADING.match(line) or stripped.startswith("|"):
+        if not stripped or _own_line(stripped) or _LIST_MARKER.match(line) or _HEADING.match(line):
             if paragraph_start < line_start:
                 blocks.append((paragraph_start, line_start))
             if stripped:
