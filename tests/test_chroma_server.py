@@ -56,3 +56,47 @@ def test_http_mode_gives_the_same_answers_as_embedded(chroma_server, knowledge_c
         local = ask(knowledge_ctx, question)
         assert remote["answer"] == local["answer"]
         assert [c["sha256"] for c in remote["citations"]] == [c["sha256"] for c in local["citations"]]
+
+
+def test_scale_stack_postgres_and_chroma_server(chroma_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The beyond-one-machine configuration: state and audit in PostgreSQL, vectors in a Chroma server."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from assistant.audit.log import audit_log_for
+    from assistant.ingest.pipeline import ingest_paths
+    from tests.helpers import postgres_url
+
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    schema = f"stack_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        scoped = url.replace("postgresql://", "postgresql+psycopg://") + f"?options=-csearch_path%3D{schema}"
+        notes = tmp_path / "notes"
+        notes.mkdir()
+        (notes / "note.txt").write_text(
+            "Patient: mbi|1EG4TE5MK73\nCare manager note\n\nThe son drives the patient to dialysis on Mondays.\n",
+            encoding="utf-8",
+        )
+        ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=scoped, chroma_mode="http",
+                                    chroma_port=chroma_server))
+        assert ingest_knowledge(ctx).errors == []
+        summary = ingest_paths(ctx, [notes])
+        assert summary.errors == [] and summary.documents == 1
+        assert ingest_paths(ctx, [notes]).skipped_unchanged == 1
+        result = ask(ctx, "Who drives the patient to dialysis?", patient_ref="1EG4TE5MK73", role="admin")
+        assert "son drives the patient" in result["answer"]
+        assert ask(ctx, "What does STEADI stand for?")["citations"]
+        assert audit_log_for(ctx).verify().ok
+        with admin.begin() as connection:
+            count = connection.execute(text(f"SELECT count(*) FROM {schema}.audit_log")).scalar()
+        assert count == 2
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -53,6 +53,7 @@ def setup_command(
             patient = ctx.patients.resolve_patient(str(ref))
             if patient is not None:
                 patient_ids.add(patient.id)
-    ctx.patients.assign_panel(cli_user(), sorted(patient_ids))
-    ctx.patients.assign_panel("local", sorted(patient_ids))
-    console.print(f"panel: {len(patient_ids)} demo patients assigned to users {cli_user()!r} and 'local'")
+    users = sorted({cli_user(), "local"})
+    for user in users:
+        ctx.patients.assign_panel(user, sorted(patient_ids))
+    console.print(f"panel: {len(patient_ids)} demo patients assigned to {', '.join(users)}")
