@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
+
+from sqlalchemy import Engine
 
 
 def free_port() -> int:
@@ -24,3 +30,39 @@ def postgres_url() -> str | None:
         if os.environ.get("CI") == "true":
             raise
         return None
+
+
+@contextmanager
+def postgres_schema(prefix: str) -> Iterator[tuple[str, Engine]]:
+    """A throw-away schema on the loopback PostgreSQL: (SQLAlchemy URL scoped to it, admin engine).
+
+    Skips the calling test when no server is reachable (never under CI=true, see ``postgres_url``)."""
+    import uuid
+
+    import pytest
+    from sqlalchemy import create_engine, text
+
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    psycopg_url = url.replace("postgresql://", "postgresql+psycopg://")
+    admin = create_engine(psycopg_url)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{psycopg_url}?options=-csearch_path%3D{schema}", admin
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def openai_reply(handler: BaseHTTPRequestHandler, content: str) -> None:
+    """Answer an OpenAI-compatible chat-completions request from a test server."""
+    payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from assistant.ask import ask
@@ -13,7 +13,7 @@ from assistant.audit.log import AuditLog, audit_log_for
 from assistant.context import open_context
 from assistant.db import init_db
 from assistant.settings import Settings
-from tests.helpers import postgres_url
+from tests.helpers import postgres_schema
 
 
 @pytest.fixture()
@@ -83,17 +83,7 @@ def test_every_answer_is_audited_before_it_returns(knowledge_ctx) -> None:  # ty
 
 
 def test_postgres_audit_chain_and_triggers(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    url = postgres_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    import uuid
-
-    schema = f"audit_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        scoped = url.replace("postgresql://", "postgresql+psycopg://") + f"?options=-csearch_path%3D{schema}"
+    with postgres_schema("audit") as (scoped, _admin):
         settings = Settings(data_dir=tmp_path, database_url=scoped)
         audit = audit_log_for(open_context(settings))
         for index in range(3):
@@ -106,7 +96,3 @@ def test_postgres_audit_chain_and_triggers(tmp_path) -> None:  # type: ignore[no
             connection.execute(text("UPDATE audit_log SET \"user\" = 'mallory' WHERE seq = 2"))
         result = audit.verify()
         assert not result.ok and result.broken_seq == 2
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()

@@ -60,23 +60,13 @@ def test_http_mode_gives_the_same_answers_as_embedded(chroma_server, knowledge_c
 
 def test_scale_stack_postgres_and_chroma_server(chroma_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The beyond-one-machine configuration: state and audit in PostgreSQL, vectors in a Chroma server."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
     from assistant.audit.log import audit_log_for
     from assistant.ingest.pipeline import ingest_paths
-    from tests.helpers import postgres_url
+    from tests.helpers import postgres_schema
 
-    url = postgres_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    schema = f"stack_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        scoped = url.replace("postgresql://", "postgresql+psycopg://") + f"?options=-csearch_path%3D{schema}"
+    with postgres_schema("stack") as (scoped, admin):
         notes = tmp_path / "notes"
         notes.mkdir()
         (notes / "note.txt").write_text(
@@ -93,10 +83,7 @@ def test_scale_stack_postgres_and_chroma_server(chroma_server, tmp_path) -> None
         assert "son drives the patient" in result["answer"]
         assert ask(ctx, "What does STEADI stand for?")["citations"]
         assert audit_log_for(ctx).verify().ok
+        schema = scoped.rsplit("%3D", 1)[1]
         with admin.begin() as connection:
             count = connection.execute(text(f"SELECT count(*) FROM {schema}.audit_log")).scalar()
         assert count == 2
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()

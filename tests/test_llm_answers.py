@@ -21,7 +21,7 @@ from assistant.context import open_context
 from assistant.index.knowledge import ingest_knowledge
 from assistant.ingest.pipeline import ingest_paths
 from assistant.settings import Settings
-from tests.helpers import free_port
+from tests.helpers import free_port, openai_reply
 
 INVENTED = "The moon is made of green cheese according to CMS."
 UNCITED = "Trust me on this one."
@@ -40,13 +40,7 @@ class _CarelessModel(BaseHTTPRequestHandler):
         prompt = json.loads(body)["messages"][-1]["content"]
         source_one = prompt.split("[1] ", 1)[1].split("\n", 1)[1]
         first = re.split(r"(?<=[.!?])\s", source_one.strip(), maxsplit=1)[0]
-        reply = f"{first} [1] {INVENTED} [2] {UNCITED}"
-        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        openai_reply(self, f"{first} [1] {INVENTED} [2] {UNCITED}")
 
     def log_message(self, *args: object) -> None:
         return None

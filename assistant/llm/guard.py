@@ -72,10 +72,8 @@ class GuardedLLM:
         temperature: float | None = None,
     ) -> GuardedResult:
         session = session or PseudonymSession(patient_id=patient_id)
-        outgoing = [
-            {**message, "content": pseudonymize(str(message.get("content", "")), session).text}
-            for message in messages
-        ]
+        outgoing = [{**message, "content": _pseudonymize(str(message.get("content", "")), session)}
+                    for message in messages]
         # Only "content" is transformed; every other string field (a "name", tool arguments) goes out as
         # given, so the scan covers all of them and refuses if any still carries an identifier.
         leftovers = [e for m in outgoing for value in _strings(m) for e in leftover_identifiers(value, session)]
@@ -102,6 +100,26 @@ class GuardedLLM:
             audit_hook({"event": "llm_call", "model": self.model_id, "prompt_pseudonymized": outgoing,
                         "reason": None})
         return GuardedResult(session.reidentify(reply), outgoing, self.model_id)
+
+
+CLEANUP_PASSES = 2
+
+
+def _pseudonymize(text: str, session: PseudonymSession) -> str:
+    """Pseudonymize, then replace what a second look finds in the transformed text.
+
+    Detection is contextual, so replacing one identifier can expose a neighbour ("Siri or Alexa" becomes
+    "Siri or PERSON_1", and "Siri" now reads as a place). Those leftovers get surrogates of their own; the
+    refusal check after this still sees every field, so anything that survives is never sent.
+    """
+    text = pseudonymize(text, session).text
+    for _ in range(CLEANUP_PASSES):
+        leftovers = leftover_identifiers(text, session)
+        if not leftovers:
+            break
+        for entity in sorted(leftovers, key=lambda e: e.start, reverse=True):
+            text = text[: entity.start] + session.surrogate(entity.type, entity.text) + text[entity.end :]
+    return text
 
 
 def _strings(message: dict) -> list[str]:
