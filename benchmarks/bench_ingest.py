@@ -5,6 +5,7 @@ The ratio (pipeline chunks/s divided by raw-embedding chunks/s) says what parsin
 cost on top of embedding; the target is at least 0.8. Peak resident memory must stay under 2 GiB.
 
 Run: .venv/bin/python benchmarks/bench_ingest.py [--patients 1000] [--seed 2027]
+     .venv/bin/python benchmarks/bench_ingest.py --folder DIR   (any corpus instead of the demo panel)
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--folder", type=Path, help="ingest this folder instead of a generated demo panel")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        demo = Path(tmp) / "demo"
-        generate(args.patients, args.seed, demo)
+        demo = args.folder or Path(tmp) / "demo"
+        if args.folder is None:
+            generate(args.patients, args.seed, demo)
         ctx = open_context(Settings(data_dir=Path(tmp) / "data"))
         ctx.embedder.embed(["warm up the model"])  # model load is not part of either figure
         ctx.vectors.count(PATIENT)
@@ -43,7 +46,7 @@ def main() -> None:
         summary = ingest_paths(ctx, [demo])
         pipeline_seconds = time.perf_counter() - started
         if summary.errors:
-            raise SystemExit(f"ingest reported errors: {summary.errors[:3]}")
+            print(f"note: {len(summary.errors)} files were refused, e.g. {summary.errors[0]['error']}")
 
         with Session(ctx.engine) as session:
             rows = session.execute(
@@ -59,7 +62,8 @@ def main() -> None:
     chunks = len(texts)
     pipeline_rate = chunks / pipeline_seconds
     raw_rate = chunks / embed_seconds
-    print(f"demo panel: {args.patients} bundles requested, {summary.documents} files ingested, "
+    source = str(args.folder) if args.folder else f"demo panel of {args.patients} bundles"
+    print(f"{source}: {summary.documents} files ingested, "
           f"{summary.records} records, {chunks} chunks")
     print(f"pipeline: {pipeline_seconds:.1f} s -> {60 * patients / pipeline_seconds:.0f} patients/min, "
           f"{pipeline_rate:.1f} chunks/s")
