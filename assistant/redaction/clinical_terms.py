@@ -114,7 +114,7 @@ NURSING_SHORTHAND = {
     "dsg", "drsg", "wnl", "wdwn", "cta", "ctab", "rrr", "nabs", "bsx4", "bs", "ptx", "cath", "echo", "tee",
     "osh", "ew", "pacu", "cvicu", "ccu", "cmed", "csru", "tsicu", "nicu", "hco3", "vt", "vf", "svt", "pvc",
     "pvcs", "pac", "pacs", "nsr", "af", "ir", "ep", "eps", "cp", "bb", "ef", "tf", "cr", "aflutter", "lbbb",
-    "rbbb", "gtt", "gtts",
+    "rbbb", "gtt", "gtts", "quinton", "asa", "mds", "riss", "ami", "h.o.", "ho's", "md's",
 }
 NOT_A_NAME = frozenset(
     {w.lower() for w in STOP_WORDS} | NOTE_WORDS | NURSING_SHORTHAND | EPONYMS | DRUGS | CONDITIONS_AND_LABS

@@ -65,7 +65,10 @@ def load_ours(root: Path = OUR_CORPUS) -> list[Note]:
     return notes
 
 
-def load_physionet(limit: int | None = None, root: Path = PHYSIONET_DIR) -> list[Note]:
+def load_physionet(limit: int | None = None, root: Path = PHYSIONET_DIR, half: str | None = None) -> list[Note]:
+    """All notes, or ``half="dev"`` (the first half, used to develop rules) or ``"heldout"`` (the second half,
+    only ever scored: a held-out figure much below the dev figure means the rules were fitted to the dev notes).
+    """
     raw = (root / "id.text").read_text(encoding="latin-1")
     texts: dict[tuple[str, str], str] = {}
     for m in re.finditer(r"START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", raw, re.S):
@@ -82,7 +85,11 @@ def load_physionet(limit: int | None = None, root: Path = PHYSIONET_DIR) -> list
             ignore[key].append((start, end))
         else:
             gold[key].append(GoldSpan(start, end, ours, texts[key][start:end]))
-    keys = list(texts)[: limit or None]
+    keys = list(texts)
+    if half is not None:
+        middle = len(keys) // 2
+        keys = {"dev": keys[:middle], "heldout": keys[middle:]}[half]
+    keys = keys[: limit or None]
     return [Note(f"{k[0]}-{k[1]}", texts[k], gold.get(k, []), ignore.get(k, [])) for k in keys]
 
 
@@ -203,6 +210,8 @@ def evaluate(corpus: str, limit: int | None = None, detector: Detector | None = 
     loaders: dict[str, Callable[[], list[Note]]] = {
         "ours": load_ours,
         "physionet": lambda: load_physionet(limit),
+        "physionet-dev": lambda: load_physionet(limit, half="dev"),
+        "physionet-heldout": lambda: load_physionet(limit, half="heldout"),
         "presidio": lambda: load_presidio(limit),
     }
     notes = loaders[corpus]()

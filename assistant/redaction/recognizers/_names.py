@@ -82,6 +82,8 @@ def take_backward(text: str, end: int, need_capital: bool, max_tokens: int = 3) 
             break
         if not is_name_word(m.group(), need_capital):
             break
+        if taken and m.group().endswith(".") and len(m.group()) > 2:
+            break  # "abd soft. Hank Przybylo (son)": the sentence before is not part of the name
         start = offset + m.start()
         last_end = start
         taken += 1

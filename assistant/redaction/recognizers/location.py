@@ -28,6 +28,9 @@ FACILITY = (
     r"|nursing\s+agency|agency|home\s+care|home\s+health|vna|dialysis\s+center|dialysis|cancer\s+center"
 )
 _FACILITY = re.compile(rf"(?<=\S)[ \t]+(?:{FACILITY})\b", re.IGNORECASE)
+_WEAK_FACILITY = re.compile(
+    r"^(?:dialysis|rehab|rehabilitation|agency|pharmacy|clinic|hospice|home\s+care|home\s+health)$", re.IGNORECASE
+)
 _FACILITY_GENERIC = {"general", "community", "regional", "university", "county", "state", "city", "medical",
                      "memorial", "st", "st.", "saint", "mount", "mt", "mt.", "holy", "family", "good", "samaritan",
                      "sacred", "heart", "children's", "veterans", "baptist", "methodist", "presbyterian", "mercy"}
@@ -72,6 +75,9 @@ class LocationRecognizer(EntityRecognizer):
                         spans.append((*span, 0.7))
         for m in _FACILITY.finditer(text):
             span = take_backward(text, m.start(), need_capital=informative, max_tokens=3)
+            if span and _WEAK_FACILITY.match(m.group().strip()) and not _cue_place(text[span[0] : span[1]],
+                                                                                       informative):
+                span = None  # "tolerated dialysis", "awaiting rehab"; "Harbor Hospital" stays
             if span is None:
                 span = _generic_facility(text, m.start())
             if span:

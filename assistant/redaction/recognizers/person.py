@@ -20,6 +20,8 @@ from assistant.redaction.recognizers._lexicon import (
     AMBIGUOUS,
     NAME,
     NOT_NAME,
+    is_census_name,
+    is_english,
     is_first_name,
     is_unknown_word,
     name_strength,
@@ -75,6 +77,10 @@ _GREETING = re.compile(r"\b(?:dear|hi|hello|thanks|thank\s+you|regards|sincerely
 _LAST_FIRST = re.compile(r"(?-i:[A-Z][A-Za-z'’-]+),[ \t]*(?-i:[A-Z][A-Za-z'’-]+)(?:[ \t]+(?-i:[A-Z])\.?)?")
 
 
+_TITLE_WORDS = {"dr", "drs", "mr", "mrs", "ms", "miss", "mx", "prof", "rev", "st", "pt", "md", "mds", "rn", "np"}
+_EPONYM_NAME = re.compile(
+    "(" + "|".join(sorted(w.capitalize() for w in EPONYMS | NAME_EPONYMS)) + r")\b(?!['’]?s?\s+(?:sign|syndrome))"
+)
 _FAMILY_AFTER = re.compile(r"[ \t]+(?:family|families)\b", re.IGNORECASE)
 _RELATION_AFTER = re.compile(rf"[ \t]*\((?:{RELATIONS})\)", re.IGNORECASE)
 
@@ -98,8 +104,14 @@ def _title_case(word: str) -> bool:
     return word[:1].isupper() and not word.isupper()
 
 
-def _plausible(text: str, span: tuple[int, int], strict: bool = False) -> tuple[int, int] | None:
-    """Keep the leading words of ``span`` that can be a name; ``None`` when the first cannot."""
+def _plausible(
+    text: str, span: tuple[int, int], strict: bool = False, informative: bool = False
+) -> tuple[int, int] | None:
+    """Keep the leading words of ``span`` that can be a name; ``None`` when the first cannot.
+
+    Where capitals mean something, a capitalized word passes as before ("SW Carmen Delacroix"), and a
+    capitalized census name even when it is a common word ("Dr. Will Summers", "daughter Hope Baker").
+    """
     start, _end = span
     last = None
     for m in TOKEN.finditer(text, span[0], span[1]):
@@ -108,7 +120,12 @@ def _plausible(text: str, span: tuple[int, int], strict: bool = False) -> tuple[
         if len(bare) == 1 and bare.isalpha():
             last = m.end()  # an initial
             continue
-        if not _word_ok(bare, strict):
+        lower = bare.lower()
+        capital_name = informative and _title_case(bare) and lower not in _TITLE_WORDS and (
+            (lower not in NOT_A_NAME and (is_census_name(bare) or not is_english(bare))) if strict
+            else (is_census_name(bare) or lower not in NOT_A_NAME)
+        )
+        if not capital_name and not _word_ok(bare, strict):
             break
         last = m.end() - (1 if word.endswith(".") else 0)
     if last is None or last <= start:
@@ -167,8 +184,13 @@ class PersonRecognizer(EntityRecognizer):
             words = [w.strip(".,'’") for w in surface.split()]
             if all(w.lower() in NOT_A_NAME for w in words):
                 continue
-            if not any(name_strength(w) == NAME or (name_strength(w) == AMBIGUOUS and _title_case(w))
-                       for w in words):
+            census = any(name_strength(w) == NAME or (name_strength(w) == AMBIGUOUS and _title_case(w))
+                         for w in words)
+            full_name = len(words) >= 2 and all(  # "Hyun-woo Kim", "Mateus Delacroix": names the lists lack
+                _title_case(w) and w.lower() not in NOT_A_NAME and (is_census_name(w) or not is_english(w))
+                for w in words
+            )
+            if not census and not full_name:
                 continue
             out.append((start, end, float(score), "spacy"))
         return out
@@ -182,13 +204,17 @@ class PersonRecognizer(EntityRecognizer):
                 out.append((*span, score, source))  # "Dr. Foley" is a person, "Foley removed" is not
                 return
             if span:
-                span = _plausible(text, span, strict)
+                span = _plausible(text, span, strict, informative)
             if span:
                 out.append((*span, score, source))
 
         for m in _TITLE.finditer(text):
             # After a title a lower-case word is still a name ("Dr. griffin aware"): plausibility decides.
-            add(take_forward(text, m.end(), need_capital=False), 0.9, "title")
+            span = take_forward(text, m.end(), need_capital=False)
+            eponym = _EPONYM_NAME.match(text, m.end())
+            if span is None and eponym and m.group().strip().rstrip(".").lower() in {"dr", "drs", "doctor"}:
+                span = (eponym.start(1), eponym.end(1))  # "Dr. Foley"
+            add(span, 0.9, "title")
         for m in _RELATION.finditer(text):
             add(take_forward(text, m.end(), need_capital=informative, max_tokens=2), 0.85, "relation")
         for m in _ROLE.finditer(text):
