@@ -10,14 +10,17 @@ from assistant.cli.common import fail, print_json
 
 @eval_app.command("phi")
 def eval_phi_command(
-    corpus: str = typer.Option("ours", "--corpus", help="ours, physionet, presidio or all."),
+    corpus: str = typer.Option(
+        "ours", "--corpus", help="ours, physionet, physionet-dev, physionet-heldout, presidio or all."
+    ),
     limit: int | None = typer.Option(None, "--limit", help="Score only the first N notes of each corpus."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report (with misses) as JSON."),
 ) -> None:
     from assistant.redaction.evaluation import clinical_false_positive_rate, evaluate
 
     names = ["ours", "physionet", "presidio"] if corpus == "all" else [corpus]
-    if any(n not in ("ours", "physionet", "presidio") for n in names):
+    known = ("ours", "physionet", "physionet-dev", "physionet-heldout", "presidio")
+    if any(n not in known for n in names):
         fail(f"unknown corpus {corpus!r}")
     report: dict[str, object] = {}
     for name in names:
