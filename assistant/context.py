@@ -18,7 +18,7 @@ from assistant.index.embedder import Embedder
 from assistant.index.vectors import VectorStore
 from assistant.settings import Settings
 
-_CONTEXTS: dict[tuple[str, str, str], AppContext] = {}
+_CONTEXTS: dict[str, AppContext] = {}
 _LOCK = threading.Lock()
 
 
@@ -64,7 +64,7 @@ def _prepare_data_dir(settings: Settings) -> None:
 
 def open_context(settings: Settings | None = None) -> AppContext:
     settings = settings or Settings()
-    key = (str(settings.resolved_data_dir), settings.resolved_database_url, settings.chroma_mode)
+    key = settings.model_dump_json()  # the same settings share one context; any difference gets its own
     with _LOCK:
         if key not in _CONTEXTS:
             _prepare_data_dir(settings)

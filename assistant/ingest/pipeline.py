@@ -165,8 +165,15 @@ def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary) -> Non
     position = 0
     for prepared in batch:
         count = len(prepared.chunks)
-        patients, chunks = store_document(ctx, prepared, vectors[position : position + count])
+        embeddings = vectors[position : position + count]
         position += count
+        try:
+            patients, chunks = store_document(ctx, prepared, embeddings)
+        except Exception as exc:  # noqa: BLE001 - the transaction rolled back; report it and go on with the rest
+            path = prepared.parsed.source_path
+            summary.errors.append({"path": path, "error": f"{path}: not stored ({type(exc).__name__}: {exc}); "
+                                   "nothing of it was kept, re-run to retry"})
+            continue
         summary.documents += 1
         summary.patients += patients
         summary.records += len(prepared.parsed.records)
