@@ -52,7 +52,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     embedder_path: Path | None = None
-    embed_batch_size: int = 64
+    # Small batches pad less: clinical chunks vary from 10 to 250 tokens (16 measured fastest on 2 CPU cores).
+    embed_batch_size: int = 16
 
     llm_backend: Literal["composer", "openai", "local"] = "composer"
     openai_base_url: str = "http://127.0.0.1:8001/v1"
@@ -66,8 +67,8 @@ class Settings(BaseSettings):
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="files larger than this are refused")
     # Ingest parses ahead and writes this many documents (or chunks) per embedding call and transaction.
-    ingest_batch_documents: int = 64
-    ingest_batch_chunks: int = 512
+    ingest_batch_documents: int = 512
+    ingest_batch_chunks: int = 2048
     abstain_threshold: float = 0.52
     top_k: int = 5
 

@@ -296,6 +296,7 @@ class _Context:
     doc_format: str
     by_reference: dict[str, dict[str, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    validated: dict[str, int] = field(default_factory=dict)  # resources validated so far, per type
 
     def provenance(self, locator: str, start: int | None = None, end: int | None = None) -> Provenance:
         return Provenance(
@@ -367,6 +368,12 @@ class _Context:
             if isinstance(reference.get("reference"), str):
                 return reference["reference"]
         return None
+
+
+# Full FHIR validation costs more than the mapping itself. An export's conformance problems are systematic
+# (one vendor, one version), so the first resources of each type per file are validated, and any resource
+# whose mapping fails is validated too so its warning names the failing path.
+VALIDATION_SAMPLE = 5
 
 
 def _check_valid(ctx: _Context, resource: dict[str, Any], where: str) -> None:
@@ -669,10 +676,15 @@ def _map_resources(ctx: _Context, items: list[tuple[dict[str, Any], str]]) -> Pa
         if rtype not in MAPPED_TYPES:
             continue
         locator = _locator(resource, fallback)
-        _check_valid(ctx, resource, locator)
+        sampled = ctx.validated.get(rtype, 0) < VALIDATION_SAMPLE
+        if sampled:
+            ctx.validated[rtype] = ctx.validated.get(rtype, 0) + 1
+            _check_valid(ctx, resource, locator)
         try:
             mapped = _map_one(ctx, resource, locator, pcp_links)
         except (ValueError, TypeError, KeyError, AttributeError, ValidationError) as exc:
+            if not sampled:
+                _check_valid(ctx, resource, locator)
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             ctx.warnings.append(f"{ctx.path} at {locator}: {rtype} skipped: {message}")
             continue
