@@ -17,7 +17,7 @@ from assistant.context import AppContext
 from assistant.errors import BadRequest, NotFound, PermissionDenied
 from assistant.index.vectors import KNOWLEDGE, PATIENT
 from assistant.prompts import load_prompt
-from assistant.retrieval.hybrid import Hit, Scope, search
+from assistant.retrieval.hybrid import Hit, Scope, search, unknown_numbers
 from assistant.roles import normalize_role
 
 SCHEMA = "caretrail.ask/1"
@@ -102,6 +102,10 @@ def ask(ctx: AppContext, question: str, patient_ref: str | None = None, role: st
         raise BadRequest(str(exc)) from None
     patient_id = resolve_scope_patient(ctx, patient_ref, user, role)
     hits, vector = retrieve(ctx, question, patient_id, ctx.settings.top_k)
+    scopes = [Scope(KNOWLEDGE)] + ([Scope(PATIENT, patient_id=patient_id)] if patient_id else [])
+    missing_numbers = unknown_numbers(ctx, question, scopes)
+    if missing_numbers:
+        hits = []  # nothing indexed mentions the code or number asked about: abstain rather than guess
 
     llm_events: list[dict] = []
     drafted = None
@@ -145,6 +149,7 @@ def ask(ctx: AppContext, question: str, patient_ref: str | None = None, role: st
         "citations": [{k: c[k] for k in ("n", "doc_id", "section", "start", "end", "sha256", "chunk_id")}
                       for c in citations],
         "abstained": abstained,
+        "unknown_numbers": missing_numbers,
         "llm_events": llm_events,
     }
     audit_id = audit_log_for(ctx).append("ask", user, role, patient_id, payload)

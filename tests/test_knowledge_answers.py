@@ -8,6 +8,7 @@ import json
 import pytest
 
 from assistant.ask import ask
+from assistant.audit.log import audit_log_for
 from assistant.index.vectors import KNOWLEDGE
 from assistant.retrieval.hybrid import Scope, search
 from assistant.settings import REPO_ROOT
@@ -68,3 +69,13 @@ def test_out_of_scope_questions_abstain(knowledge_ctx) -> None:  # type: ignore[
     assert len(rows) >= 10
     answered = [row["question"] for row in rows if not ask(knowledge_ctx, row["question"])["abstained"]]
     assert not answered, f"answered out-of-scope questions: {answered}"
+
+
+def test_codes_the_sources_never_mention_are_not_answered(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
+    """A close-sounding question about an unknown code must abstain; the same about a known code must not."""
+    unknown = ask(knowledge_ctx, "How do I bill CPT 99214 for this visit?")
+    assert unknown["abstained"] and unknown["citations"] == []
+    row = audit_log_for(knowledge_ctx).get(unknown["audit_id"])
+    assert row.payload["unknown_numbers"] == ["99214"]
+    known = ask(knowledge_ctx, "How do I bill CPT 99496 for this visit?")
+    assert not known["abstained"] and "99496" in known["answer"]

@@ -29,6 +29,9 @@ class ScopeIndex:
     chunk_ids: list[str]
     retriever: bm25s.BM25 | None
 
+    def knows(self, token: str) -> bool:
+        return self.retriever is not None and token in self.retriever.vocab_dict
+
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         if self.retriever is None or not self.chunk_ids:
             return []

@@ -7,6 +7,7 @@ writes) are dropped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from assistant.context import AppContext
 from assistant.index.tables import ChunkRow
 from assistant.index.vectors import KNOWLEDGE, PATIENT
-from assistant.retrieval.bm25 import ScopeCache, build, scope_version
+from assistant.retrieval.bm25 import ScopeCache, ScopeIndex, build, scope_version
 
 RRF_K = 60
 CANDIDATES = 30
@@ -68,7 +69,7 @@ def _scope_rows(session: Session, scope: Scope) -> list[tuple[str, str]]:
     return [(chunk_id, sha) for chunk_id, sha in session.execute(query.order_by(ChunkRow.chunk_id))]
 
 
-def _bm25(session: Session, scope: Scope, query: str, k: int) -> list[tuple[str, float]]:
+def _scope_index(session: Session, scope: Scope) -> ScopeIndex:
     rows = _scope_rows(session, scope)
     version = scope_version(rows)
     index = _BM25_CACHE.get(scope.key, version)
@@ -83,7 +84,29 @@ def _bm25(session: Session, scope: Scope, query: str, k: int) -> list[tuple[str,
         ) if ids else {}
         index = build(version, ids, [texts_by_id[chunk_id] for chunk_id in ids])
         _BM25_CACHE.put(scope.key, index)
-    return index.search(query, k)
+    return index
+
+
+def _bm25(session: Session, scope: Scope, query: str, k: int) -> list[tuple[str, float]]:
+    return _scope_index(session, scope).search(query, k)
+
+
+_NUMBER = re.compile(r"\b\w*\d{4,}\w*\b")
+
+
+def unknown_numbers(ctx: AppContext, question: str, scopes: list[Scope]) -> list[str]:
+    """Codes and numbers in the question (CPT 99214, a year) that appear nowhere in the searched text.
+
+    Why: a question about a specific code or year the sources never mention cannot be answered from them,
+    however close the surrounding words are; answering with the nearest sentence about another code would
+    look cited and be wrong.
+    """
+    numbers = {match.lower() for match in _NUMBER.findall(question)}
+    if not numbers:
+        return []
+    with Session(ctx.engine) as session:
+        indexes = [_scope_index(session, scope) for scope in scopes]
+    return sorted(n for n in numbers if not any(index.knows(n) for index in indexes))
 
 
 def search(
