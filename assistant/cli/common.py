@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -44,7 +44,3 @@ def open_ctx() -> Any:
 
     return open_context()
 
-
-def run_with_status(message: str, work: Callable[[], Any]) -> Any:
-    with console.status(message):
-        return work()

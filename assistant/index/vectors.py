@@ -61,9 +61,6 @@ class VectorStore:
         if ids:
             self.collection(name).delete(ids=ids)
 
-    def delete_where(self, name: str, where: dict[str, Any]) -> None:
-        self.collection(name).delete(where=where)
-
     def ids_where(self, name: str, where: dict[str, Any]) -> list[str]:
         return list(self.collection(name).get(where=where, include=[])["ids"])
 
