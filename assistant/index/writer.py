@@ -44,7 +44,14 @@ def decode_vectors(blob: bytes, dimension: int) -> np.ndarray:
 
 
 def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
-    return embedder.embed([chunk.embed_text for chunk in chunks])
+    """Each distinct text is embedded once. Clinical documents repeat template sections across patients
+    ("Pending Results: None.", "Home Health/DME: None ordered."), and the same text gives the same vector."""
+    texts = [chunk.embed_text for chunk in chunks]
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return embedder.embed(texts)
+    position = {text: index for index, text in enumerate(distinct)}
+    return embedder.embed(distinct)[[position[text] for text in texts]]
 
 
 def stage_vectors(
