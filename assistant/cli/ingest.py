@@ -23,15 +23,15 @@ def ingest_command(
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
     ctx = open_ctx()
-    total = len(iter_files(paths))
+    files = iter_files(paths)  # walked once: the count drives the progress bar, the list drives the ingest
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=as_json) as progress:
-        task = progress.add_task("ingesting", total=total)
+        task = progress.add_task("ingesting", total=len(files))
 
         def advance(path: Path) -> None:
             progress.update(task, advance=1, description=f"ingesting {path.name[:40]}")
 
-        summary = ingest_paths(ctx, paths, on_file=advance)
+        summary = ingest_paths(ctx, files, on_file=advance)
     result = summary.as_dict()
     if as_json:
         print_json(result)

@@ -211,17 +211,19 @@ def ingest_paths(ctx: AppContext, paths: Iterable[Path],
                  on_file: Callable[[Path], None] | None = None) -> IngestSummary:
     summary = IngestSummary()
     batch: list[Prepared] = []
+    batch_chunks = 0
     seen: set[str] = set()
+    settings = ctx.settings
     for path in iter_files(paths):
         if on_file:
             on_file(path)
         prepared = read_file(ctx, path, summary, seen)
         if prepared is not None:
             batch.append(prepared)
-            settings = ctx.settings
-            chunks = sum(len(p.chunks) for p in batch)
-            if chunks >= settings.ingest_batch_chunks or len(batch) >= settings.ingest_batch_documents:
+            batch_chunks += len(prepared.chunks)
+            if batch_chunks >= settings.ingest_batch_chunks or len(batch) >= settings.ingest_batch_documents:
                 flush(ctx, batch, summary)
+                batch_chunks = 0
     if batch:
         flush(ctx, batch, summary)
     return summary
