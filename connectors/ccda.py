@@ -800,8 +800,12 @@ def parse(path: Path, data: bytes) -> ParsedDocument:
     tree = parse_tree(source, data)
     root = tree.getroot()
     if root.tag != f"{V3}ClinicalDocument":
-        raise ParseError(source, f"not a C-CDA document: root element is {etree.QName(root).localname}",
-                         f"line {root.sourceline}")  # fmt: skip
+        qname = etree.QName(root)
+        if qname.localname == "ClinicalDocument":
+            problem = f"root element ClinicalDocument is not in the HL7 v3 namespace ({V3.strip('{}')})"
+        else:
+            problem = f"root element is <{qname.localname}>, not ClinicalDocument (a fragment?)"
+        raise ParseError(source, f"not a C-CDA document: {problem}", f"line {root.sourceline}")
     doc = _Document(source, sha, root)
     ident = root.find(f"{V3}id")
     doc_parts = [p for p in (ident.get("root"), ident.get("extension")) if p] if ident is not None else []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -33,3 +34,20 @@ def detect(path: Path, head: bytes) -> ModuleType | None:
         if module.sniff(path, head):
             return module
     return None
+
+
+_XML_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)[\s/>]")
+_XML_PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL)
+
+
+def unrecognized_reason(path: Path, head: bytes) -> str:
+    """One line saying why no connector took the file; for XML it names the root element, since the usual
+    case is a C-CDA fragment (a lone <section> or <entry>) rather than a whole ClinicalDocument."""
+    what = "not FHIR JSON/NDJSON, C-CDA, HL7 v2, CCLF, device CSV or a supported document type"
+    stripped = _XML_PROLOG.sub(b"", head).lstrip()
+    if stripped.startswith(b"<"):
+        match = _XML_ROOT.match(stripped)
+        if match:
+            root = match.group(1).decode("ascii", "replace")
+            return f"unrecognized format: XML whose root element is <{root}>, not a C-CDA ClinicalDocument ({what})"
+    return f"unrecognized format ({what})"

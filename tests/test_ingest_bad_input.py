@@ -42,6 +42,11 @@ def bad_folder(tmp_path: Path) -> Path:
                                         encoding="utf-8")
     (folder / "empty.json").write_bytes(b"")
     (folder / "huge.txt").write_text("Patient: mbi|1EG4TE5MK73\n" + "x" * 70_000, encoding="utf-8")
+    (folder / "fragment.xml").write_text(
+        '<?xml version="1.0"?>\n<!-- a section snippet from an implementation guide -->\n'
+        "<section><title>Hospital Course</title></section>\n", encoding="utf-8")
+    (folder / "no-namespace.xml").write_text(
+        "<ClinicalDocument>\n  <component><structuredBody/></component>\n</ClinicalDocument>\n", encoding="utf-8")
     return folder
 
 
@@ -51,19 +56,21 @@ def test_each_bad_file_is_named_with_a_position_and_the_rest_is_ingested(bad_fol
     errors = {Path(e["path"]).name: e["error"] for e in summary.errors}
     assert summary.documents == 1, summary  # the good note, and only it
     assert set(errors) == {"broken.json", "bomb.xml", "truncated.xml", "image.png", "latin1-note.txt",
-                           "garbage.hl7", "empty.json", "huge.txt"}
+                           "garbage.hl7", "empty.json", "huge.txt", "fragment.xml", "no-namespace.xml"}
     for name, message in errors.items():
         assert name in message and "\n" not in message, message
     assert "line 2" in errors["broken.json"]
     assert "entit" in errors["bomb.xml"].lower() and "line" in errors["bomb.xml"]
     assert "line" in errors["truncated.xml"]
     assert "line 2" in errors["latin1-note.txt"]
+    assert "root element is <section>" in errors["fragment.xml"]
+    assert "not in the HL7 v3 namespace" in errors["no-namespace.xml"] and "line 1" in errors["no-namespace.xml"]
     assert "64000" in errors["huge.txt"]
     assert "empty" in errors["empty.json"]
     # Nothing of a failed file reached the store; a re-run retries only the failures.
     assert ctx.patients.counts()["documents"] == 1
     again = ingest_paths(ctx, [bad_folder])
-    assert again.skipped_unchanged == 1 and len(again.errors) == 8
+    assert again.skipped_unchanged == 1 and len(again.errors) == 10
 
 
 def test_cli_exit_code_and_json_summary(bad_folder: Path, tmp_path: Path) -> None:
@@ -73,7 +80,7 @@ def test_cli_exit_code_and_json_summary(bad_folder: Path, tmp_path: Path) -> Non
     assert done.returncode == 1, done.stderr
     summary = json.loads(done.stdout)
     assert set(summary) >= {"files", "documents", "patients", "records", "chunks", "skipped_unchanged", "errors"}
-    assert summary["files"] == 9 and summary["documents"] == 1 and len(summary["errors"]) == 8
+    assert summary["files"] == 11 and summary["documents"] == 1 and len(summary["errors"]) == 10
     assert all(set(e) == {"path", "error"} for e in summary["errors"])
 
 

@@ -163,8 +163,8 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
         return None
     connector = registry.detect(path, data[:8192])
     if connector is None:
-        summary.errors.append({"path": str(path), "error": f"{path}: unrecognized format (not FHIR JSON/NDJSON, "
-                               "C-CDA, HL7 v2, CCLF, device CSV or a supported document type)"})
+        reason = registry.unrecognized_reason(path, data[:8192])
+        summary.errors.append({"path": str(path), "error": f"{path}: {reason}"})
         return None
     try:
         parsed = connector.parse(path, data)
