@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from assistant.index.chunking import Chunk
@@ -85,26 +85,28 @@ def replace_rows(
     old_ids = set(session.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == document_key)))
     session.execute(delete(ChunkRow).where(ChunkRow.document_key == document_key))
     blobs = sentence_vectors or [None] * len(chunks)
-    for chunk, blob in zip(chunks, blobs, strict=True):
-        session.add(
-            ChunkRow(
-                chunk_id=chunk.chunk_id,
-                collection=collection,
-                document_key=document_key,
-                doc_id=chunk.doc_id,
-                patient_id=chunk.patient_id,
-                title=chunk.title,
-                section=chunk.section,
-                start=chunk.start,
-                end=chunk.end,
-                text=chunk.text,
-                sha256=chunk.sha256,
-                source_uri=chunk.source_uri,
-                meta=chunk.meta,
-                sentence_spans=[[s, e] for s, e in sentence_spans(chunk.text)],
-                sentence_vectors=blob,
-            )
-        )
+    rows = [
+        {
+            "chunk_id": chunk.chunk_id,
+            "collection": collection,
+            "document_key": document_key,
+            "doc_id": chunk.doc_id,
+            "patient_id": chunk.patient_id,
+            "title": chunk.title,
+            "section": chunk.section,
+            "start": chunk.start,
+            "end": chunk.end,
+            "text": chunk.text,
+            "sha256": chunk.sha256,
+            "source_uri": chunk.source_uri,
+            "meta": chunk.meta,
+            "sentence_spans": [[s, e] for s, e in sentence_spans(chunk.text)],
+            "sentence_vectors": blob,
+        }
+        for chunk, blob in zip(chunks, blobs, strict=True)
+    ]
+    if rows:
+        session.execute(insert(ChunkRow), rows)  # one executemany, no unit-of-work flush per row
     return sorted(old_ids - {chunk.chunk_id for chunk in chunks})
 
 

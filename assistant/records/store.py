@@ -163,9 +163,9 @@ class PatientStore:
             yield session
 
     def is_ingested(self, document_id: str) -> bool:
-        with self._sessions() as session:
-            row = session.get(DocumentTable, document_id)
-            return row is not None and row.status == STATUS_INGESTED
+        with self.engine.connect() as connection:  # asked once per file: a plain connection, no ORM session
+            status = connection.scalar(select(DocumentTable.status).where(DocumentTable.document_id == document_id))
+            return status == STATUS_INGESTED
 
     # -- writing ------------------------------------------------------------------------------------
 
@@ -203,19 +203,26 @@ class PatientStore:
             rows.append(self._row(document_id, seq, record, patient_id))
             seq += 1
 
-        ledger = session.get(DocumentTable, document_id)
-        if ledger is None:
-            ledger = DocumentTable(document_id=document_id, ingested_at=datetime.now(UTC))
-            session.add(ledger)
-        ledger.source_path = parsed.source_path
-        ledger.format = parsed.format
-        ledger.status = STATUS_INGESTED
-        ledger.record_count = len(parsed.records)
-        ledger.patient_count = len(parsed.patients)
-        ledger.warnings = list(parsed.warnings)
-        session.flush()
+        ledger = {
+            "source_path": parsed.source_path,
+            "format": parsed.format,
+            "status": STATUS_INGESTED,
+            "record_count": len(parsed.records),
+            "patient_count": len(parsed.patients),
+            "warnings": list(parsed.warnings),
+        }
+        existing = session.get(DocumentTable, document_id)
+        if existing is None:
+            session.execute(
+                insert(DocumentTable).values(document_id=document_id, ingested_at=datetime.now(UTC), **ledger)
+            )
+        else:
+            for name, value in ledger.items():
+                setattr(existing, name, value)
+            session.flush()
         if rows:
-            session.execute(insert(RecordTable), rows)
+            # Core executemany with one column set: the ORM bulk path splits rows by which columns are None.
+            session.connection().execute(RecordTable.__table__.insert(), rows)
         return keys
 
     @staticmethod
