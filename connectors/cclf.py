@@ -407,6 +407,11 @@ def _cclf9(path: str, sha: str, rows: list[tuple[int, dict[str, str]]]) -> list[
     return patients
 
 
+# Type of bill (UB-04 form locator 4): facility type, classification, frequency; "111" is an inpatient
+# hospital admit-through-discharge claim.
+BILL_TYPE_FIELDS = ("CLM_BILL_FAC_TYPE_CD", "CLM_BILL_CLSFCTN_CD", "CLM_BILL_FREQ_CD")
+
+
 def _cclf1(path: str, sha: str, rows: list[tuple[int, dict[str, str]]]) -> list[Record]:
     claims: list[Record] = []
     for number, row in rows:
@@ -426,6 +431,10 @@ def _cclf1(path: str, sha: str, rows: list[tuple[int, dict[str, str]]]) -> list[
                 facility_ccn=row["PRVDR_OSCAR_NUM"] or None,
                 diagnoses=unique,
                 amount=_amount(row["CLM_PMT_AMT"]),
+                drg=row["DGNS_DRG_CD"] or None,
+                discharge_status=row["BENE_PTNT_STUS_CD"] or None,
+                admission_type=row["CLM_ADMSN_TYPE_CD"] or None,
+                bill_type="".join(row[name] for name in BILL_TYPE_FIELDS) or None,
                 provenance=_provenance(path, sha, number),
             )
         )
@@ -453,6 +462,7 @@ def _cclf5(path: str, sha: str, rows: list[tuple[int, dict[str, str]]]) -> list[
                 diagnoses=diagnoses,
                 procedures=procedures,
                 amount=_amount(row["CLM_LINE_CVRD_PD_AMT"]),
+                place_of_service=row["CLM_POS_CD"] or None,
                 provenance=_provenance(path, sha, number),
             )
         )

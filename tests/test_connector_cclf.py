@@ -134,7 +134,9 @@ def test_cclf1_and_cclf5_claims_round_trip(tmp_path: Path) -> None:
     header = {"CUR_CLM_UNIQ_ID": "1000000000001", "PRVDR_OSCAR_NUM": "140010", "BENE_MBI_ID": "1EG4TE5MK73",
               "CLM_TYPE_CD": "60", "CLM_FROM_DT": "2026-02-25", "CLM_THRU_DT": "2026-03-02",
               "PRNCPL_DGNS_CD": "I5023", "ADMTG_DGNS_CD": "R0602", "CLM_PMT_AMT": 12345.67,
-              "BENE_PTNT_STUS_CD": "06", "ATNDG_PRVDR_NPI_NUM": "1245319599", "DGNS_PRCDR_ICD_IND": "0"}  # fmt: skip
+              "BENE_PTNT_STUS_CD": "06", "ATNDG_PRVDR_NPI_NUM": "1245319599", "DGNS_PRCDR_ICD_IND": "0",
+              "DGNS_DRG_CD": "0292", "CLM_ADMSN_TYPE_CD": "1", "CLM_BILL_FAC_TYPE_CD": "1",
+              "CLM_BILL_CLSFCTN_CD": "1", "CLM_BILL_FREQ_CD": "1"}  # fmt: skip
     part_a = write_cclf1(tmp_path / "P.A1234.ACO.ZC1Y26.D260301.T0000001", [header])
     claim = _parse(part_a).records[0]
     assert (claim.id, claim.patient_key, claim.claim_type, claim.file_type) == (
@@ -142,17 +144,21 @@ def test_cclf1_and_cclf5_claims_round_trip(tmp_path: Path) -> None:
     assert (claim.from_date, claim.thru_date) == (date(2026, 2, 25), date(2026, 3, 2))
     assert (claim.facility_ccn, claim.provider_npi, claim.amount) == ("140010", "1245319599", 12345.67)
     assert [d.code for d in claim.diagnoses] == ["I5023", "R0602"]
+    # Discharged to home health (NUBC 06) after an HF DRG inpatient stay: what a TCM trigger reads.
+    assert (claim.drg, claim.discharge_status, claim.admission_type, claim.bill_type) == ("0292", "06", "1", "111")
     line = {"CUR_CLM_UNIQ_ID": "2000000000002", "CLM_LINE_NUM": "1", "BENE_MBI_ID": "1EG4TE5MK73",
             "CLM_TYPE_CD": "71", "CLM_FROM_DT": "2026-03-09", "CLM_THRU_DT": "2026-03-09",
             "CLM_LINE_FROM_DT": "2026-03-09", "CLM_LINE_THRU_DT": "2026-03-09", "CLM_LINE_HCPCS_CD": "99496",
             "CLM_LINE_CVRD_PD_AMT": "250.10", "CLM_LINE_DGNS_CD": "I5023", "CLM_DGNS_1_CD": "I5023",
-            "CLM_DGNS_2_CD": "E119", "RNDRG_PRVDR_NPI_NUM": "1234567893", "DGNS_PRCDR_ICD_IND": "0"}  # fmt: skip
+            "CLM_DGNS_2_CD": "E119", "RNDRG_PRVDR_NPI_NUM": "1234567893", "DGNS_PRCDR_ICD_IND": "0",
+            "CLM_POS_CD": "12"}  # fmt: skip
     part_b = write_cclf5(tmp_path / "P.A1234.ACO.ZC5Y26.D260301.T0000001", [line])
     claim = _parse(part_b).records[0]
     assert (claim.id, claim.claim_type, claim.provider_npi, claim.amount) == ("2000000000002-1", "71", "1234567893",
                                                                             250.10)  # fmt: skip
     assert [p.code for p in claim.procedures] == ["99496"]
     assert [d.code for d in claim.diagnoses] == ["I5023", "E119"]
+    assert claim.place_of_service == "12" and claim.drg is None  # a home visit, billed on a professional claim
 
 
 def test_writer_refuses_values_that_do_not_fit(tmp_path: Path) -> None:

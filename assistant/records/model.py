@@ -195,6 +195,13 @@ class Claim(_Base):
     diagnoses: list[Code] = Field(default_factory=list)
     procedures: list[Code] = Field(default_factory=list)
     amount: float | None = None
+    # Institutional claims (CCLF1): what a claims-based transition-of-care trigger needs.
+    drg: str | None = None  # MS-DRG
+    discharge_status: str | None = None  # NUBC patient discharge status, e.g. "01" home, "06" home health
+    admission_type: str | None = None  # NUBC admission type, e.g. "1" emergency
+    bill_type: str | None = None  # facility type + classification + frequency, e.g. "111"
+    # Professional claim lines (CCLF5).
+    place_of_service: str | None = None  # CMS place of service code, e.g. "12" home, "31" SNF
     provenance: Provenance
 
 
