@@ -28,6 +28,7 @@ as full or partial and are kept as a code with ``dual_status=None``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,7 +47,7 @@ from assistant.records.model import (
     Record,
 )
 from connectors.errors import ParseError
-from connectors.text import decode_text, looks_binary, sha256_bytes
+from connectors.text import decode_text, iter_lines, looks_binary, sha256_bytes
 
 FORMAT = "cclf"
 
@@ -285,38 +286,44 @@ def read_records(path: str, text: str, layout: Layout) -> list[tuple[int, dict[s
     """Split text into (line number, {field: stripped value}) with every value checked against its kind."""
     rows: list[tuple[int, dict[str, str]]] = []
     for number, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        if not layout.min_length <= len(line) <= layout.record_length:
-            expected = (f"{layout.record_length}" if layout.min_length == layout.record_length
-                        else f"{layout.min_length}-{layout.record_length}")  # fmt: skip
-            raise ParseError(
-                path,
-                f"{layout.file_type} record is {len(line)} characters long, expected {expected}",
-                f"line {number}, columns 1-{len(line)}",
-            )
-        row: dict[str, str] = {}
-        for item in layout.fields:
-            value = line[item.start - 1 : item.end].strip()
-            if value and item.kind == N and not value.isdigit():
-                raise ParseError(path, f"{item.name} must be digits, found {value!r}",
-                                 f"line {number}, columns {item.start}-{item.end}")  # fmt: skip
-            if value and item.kind == D:
-                try:
-                    _date(value)
-                except ValueError:
-                    raise ParseError(path, f"{item.name} is not a YYYY-MM-DD date: {value!r}",
-                                     f"line {number}, columns {item.start}-{item.end}") from None  # fmt: skip
-            if value and item.kind == A:
-                try:
-                    float(value)
-                except ValueError:
-                    raise ParseError(path, f"{item.name} is not an amount: {value!r}",
-                                     f"line {number}, columns {item.start}-{item.end}") from None  # fmt: skip
-            row[item.name] = value
-        rows.append((number, row))
+        row = read_record(path, number, line.rstrip("\r"), layout)
+        if row is not None:
+            rows.append((number, row))
     return rows
+
+
+def read_record(path: str, number: int, line: str, layout: Layout) -> dict[str, str] | None:
+    """One fixed-width record as {field: stripped value}; None for a blank line; ParseError naming the columns."""
+    if not line.strip():
+        return None
+    if not layout.min_length <= len(line) <= layout.record_length:
+        expected = (f"{layout.record_length}" if layout.min_length == layout.record_length
+                    else f"{layout.min_length}-{layout.record_length}")  # fmt: skip
+        raise ParseError(
+            path,
+            f"{layout.file_type} record is {len(line)} characters long, expected {expected}",
+            f"line {number}, columns 1-{len(line)}",
+        )
+    row: dict[str, str] = {}
+    for item in layout.fields:
+        value = line[item.start - 1 : item.end].strip()
+        if value and item.kind == N and not value.isdigit():
+            raise ParseError(path, f"{item.name} must be digits, found {value!r}",
+                             f"line {number}, columns {item.start}-{item.end}")  # fmt: skip
+        if value and item.kind == D:
+            try:
+                _date(value)
+            except ValueError:
+                raise ParseError(path, f"{item.name} is not a YYYY-MM-DD date: {value!r}",
+                                 f"line {number}, columns {item.start}-{item.end}") from None  # fmt: skip
+        if value and item.kind == A:
+            try:
+                float(value)
+            except ValueError:
+                raise ParseError(path, f"{item.name} is not an amount: {value!r}",
+                                 f"line {number}, columns {item.start}-{item.end}") from None  # fmt: skip
+        row[item.name] = value
+    return row
 
 
 def _provenance(path: str, sha: str, number: int) -> Provenance:
@@ -469,21 +476,17 @@ def _cclf5(path: str, sha: str, rows: list[tuple[int, dict[str, str]]]) -> list[
     return claims
 
 
-def parse(path: Path, data: bytes) -> ParsedDocument:
-    source = str(path)
-    sha = sha256_bytes(data)
-    file_type = file_type_of(path)
-    text = decode_text(source, data)
+# Lines per part when a file is read in parts: bounds memory for CCLF files of any size.
+PART_LINES = 5000
+
+
+def _unsupported(source: str, file_type: str | None) -> ParseError:
+    supported = ", ".join(sorted(LAYOUTS))
+    return ParseError(source, f"{file_type or 'this file'} is not a supported CCLF file ({supported})", "line 1")
+
+
+def _document(source: str, sha: str, file_type: str, rows: list[tuple[int, dict[str, str]]]) -> ParsedDocument:
     document = ParsedDocument(source_path=source, source_sha256=sha, format=FORMAT)
-    if file_type == "CCLF0":
-        rows = [line for line in text.splitlines()[1:] if line.strip()]
-        document.warnings.append(f"CCLF0 summary file listing {len(rows)} CCLF files; no records to read")
-        return document
-    if file_type not in LAYOUTS:
-        supported = ", ".join(sorted(LAYOUTS))
-        raise ParseError(source, f"{file_type or 'this file'} is not a supported CCLF file ({supported})", "line 1")
-    layout = LAYOUTS[file_type]
-    rows = read_records(source, text, layout)
     if file_type == "CCLF8":
         document.patients, document.records = _cclf8(source, sha, rows)
     elif file_type == "CCLF9":
@@ -493,3 +496,49 @@ def parse(path: Path, data: bytes) -> ParsedDocument:
     else:
         document.records = _cclf5(source, sha, rows)
     return document
+
+
+def _summary_file(source: str, sha: str, lines: list[str]) -> ParsedDocument:
+    document = ParsedDocument(source_path=source, source_sha256=sha, format=FORMAT)
+    rows = [line for line in lines[1:] if line.strip()]
+    document.warnings.append(f"CCLF0 summary file listing {len(rows)} CCLF files; no records to read")
+    return document
+
+
+def parse(path: Path, data: bytes) -> ParsedDocument:
+    source = str(path)
+    sha = sha256_bytes(data)
+    file_type = file_type_of(path)
+    text = decode_text(source, data)
+    if file_type == "CCLF0":
+        return _summary_file(source, sha, text.splitlines())
+    if file_type not in LAYOUTS:
+        raise _unsupported(source, file_type)
+    return _document(source, sha, file_type, read_records(source, text, LAYOUTS[file_type]))
+
+
+def parse_parts(path: Path, sha: str) -> Iterator[ParsedDocument]:
+    """The file read one line at a time, yielded PART_LINES records at a time.
+
+    A monthly CCLF5 for a large ACO runs to hundreds of MB; reading it whole would hold every claim in memory.
+    The caller writes all parts in one transaction, so the document still lands whole or not at all.
+    """
+    source = str(path)
+    file_type = file_type_of(Path(path))
+    if file_type == "CCLF0":
+        yield _summary_file(source, sha, [line for _, line in iter_lines(path)])
+        return
+    if file_type not in LAYOUTS:
+        raise _unsupported(source, file_type)
+    layout = LAYOUTS[file_type]
+    rows: list[tuple[int, dict[str, str]]] = []
+    yielded = False
+    for number, line in iter_lines(path):
+        row = read_record(source, number, line, layout)
+        if row is not None:
+            rows.append((number, row))
+        if len(rows) >= PART_LINES:
+            yield _document(source, sha, file_type, rows)
+            rows, yielded = [], True
+    if rows or not yielded:
+        yield _document(source, sha, file_type, rows)

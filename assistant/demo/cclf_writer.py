@@ -48,8 +48,9 @@ def format_record(layout: Layout, row: Mapping[str, Any]) -> str:
 def write_layout(path: Path, layout: Layout, rows: Iterable[Mapping[str, Any]]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [format_record(layout, row) for row in rows]
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="\n") as handle:  # row by row: claim files get large
+        for row in rows:
+            handle.write(format_record(layout, row) + "\n")
     return path
 
 

@@ -82,8 +82,27 @@ def replace_rows(
     sentence_vectors: Sequence[bytes | None] | None = None,
 ) -> list[str]:
     """Step 2: swap the document's chunk rows inside the caller's transaction; returns stale ids."""
+    old_ids = delete_rows(session, document_key)
+    append_rows(session, collection, document_key, chunks, sentence_vectors)
+    return sorted(old_ids - {chunk.chunk_id for chunk in chunks})
+
+
+def delete_rows(session: Session, document_key: str) -> set[str]:
+    """Drop a document's chunk rows (inside the caller's transaction); returns the ids they had."""
     old_ids = set(session.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == document_key)))
-    session.execute(delete(ChunkRow).where(ChunkRow.document_key == document_key))
+    if old_ids:
+        session.execute(delete(ChunkRow).where(ChunkRow.document_key == document_key))
+    return old_ids
+
+
+def append_rows(
+    session: Session,
+    collection: str,
+    document_key: str,
+    chunks: Sequence[Chunk],
+    sentence_vectors: Sequence[bytes | None] | None = None,
+) -> None:
+    """Add chunk rows for a document written part by part (after one ``delete_rows``)."""
     blobs = sentence_vectors or [None] * len(chunks)
     rows = [
         {
@@ -107,7 +126,6 @@ def replace_rows(
     ]
     if rows:
         session.execute(insert(ChunkRow), rows)  # one executemany, no unit-of-work flush per row
-    return sorted(old_ids - {chunk.chunk_id for chunk in chunks})
 
 
 def sentence_vector_blobs(embedder: Embedder, chunks: Sequence[Chunk]) -> list[bytes]:

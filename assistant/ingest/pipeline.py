@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from sqlalchemy import select
@@ -23,11 +24,13 @@ from assistant.context import AppContext
 from assistant.index.chunking import Chunk
 from assistant.index.knowledge import KnowledgeReport, ingest_knowledge_file, is_knowledge_file
 from assistant.index.vectors import PATIENT
-from assistant.index.writer import embed_chunks, replace_rows, stage_vectors_for
+from assistant.index.writer import append_rows, delete_rows, embed_chunks, replace_rows, stage_vectors_for
 from assistant.ingest.chunks import document_sections, section_chunks
 from assistant.records.model import DocumentSection, ParsedDocument
+from assistant.records.store import DocumentWriter
 from connectors import registry
 from connectors.errors import ParseError
+from connectors.text import sha256_file
 
 SIDE_CAR_SUFFIXES = (".meta.json",)
 # Package and demo bookkeeping that sits beside data files but is not a patient record.
@@ -135,20 +138,41 @@ def store_documents(ctx: AppContext, batch: list[Prepared], vectors: np.ndarray)
     return written
 
 
-def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str]) -> Prepared | None:
+@dataclass
+class Streamed:
+    """A document whose connector reads it in parts (``parse_parts``); it is written on its own, part by part."""
+
+    path: Path
+    connector: ModuleType
+    document_id: str
+
+
+def _too_large(path: Path, size: int, limit: int, setting: str) -> dict[str, str]:
+    return {"path": str(path), "error": f"{path}: file is {size} bytes, over the {limit}-byte limit ({setting})"}
+
+
+def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str]) -> Prepared | Streamed | None:
     """Check, hash and parse one file. Knowledge files are ingested on the spot; patient documents come back
-    prepared for a batched embedding; anything wrong is recorded in the summary as one line."""
+    prepared for a batched embedding (or, for line-by-line formats, ready to stream); anything wrong is
+    recorded in the summary as one line."""
     summary.files += 1
-    limit = ctx.settings.max_file_bytes
+    settings = ctx.settings
     size = path.stat().st_size
-    if size > limit:
-        summary.errors.append({"path": str(path), "error": f"{path}: file is {size} bytes, over the "
-                               f"{limit}-byte limit (CARETRAIL_MAX_FILE_BYTES)"})
-        return None
     if size == 0:
         summary.errors.append({"path": str(path), "error": f"{path}: file is empty (0 bytes)"})
         return None
-    if is_knowledge_file(path):
+    if size > settings.max_stream_file_bytes:
+        summary.errors.append(_too_large(path, size, settings.max_stream_file_bytes, "CARETRAIL_MAX_STREAM_FILE_BYTES"))
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    knowledge = is_knowledge_file(path)
+    connector = None if knowledge else registry.detect(path, head)
+    streams = connector is not None and hasattr(connector, "parse_parts")
+    if size > settings.max_file_bytes and not streams:
+        summary.errors.append(_too_large(path, size, settings.max_file_bytes, "CARETRAIL_MAX_FILE_BYTES"))
+        return None
+    if knowledge:
         report = KnowledgeReport()
         ingest_knowledge_file(ctx, path, report)
         summary.errors.extend(report.errors)
@@ -156,27 +180,77 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
         summary.skipped_unchanged += report.unchanged
         summary.chunks += report.chunks
         return None
-    data = path.read_bytes()
-    document_id = hashlib.sha256(data).hexdigest()
+    if connector is None:
+        reason = registry.unrecognized_reason(path, head)
+        summary.errors.append({"path": str(path), "error": f"{path}: {reason}"})
+        return None
+    data = None if streams else path.read_bytes()
+    document_id = sha256_file(path) if data is None else hashlib.sha256(data).hexdigest()
     if document_id in seen or ctx.patients.is_ingested(document_id):
         summary.skipped_unchanged += 1
         return None
-    connector = registry.detect(path, data[:8192])
-    if connector is None:
-        reason = registry.unrecognized_reason(path, data[:8192])
-        summary.errors.append({"path": str(path), "error": f"{path}: {reason}"})
-        return None
+    seen.add(document_id)
+    if data is None:
+        return Streamed(path, connector, document_id)
     try:
         parsed = connector.parse(path, data)
     except ParseError as exc:
         summary.errors.append({"path": str(path), "error": str(exc)})
+        seen.discard(document_id)
         return None
     except (RecursionError, MemoryError, ValueError, KeyError, TypeError, IndexError) as exc:
         # A connector bug or a shape it did not foresee: still one line, still the rest goes on.
         summary.errors.append({"path": str(path), "error": f"{path}: could not read ({type(exc).__name__}: {exc})"})
+        seen.discard(document_id)
         return None
-    seen.add(document_id)
     return prepare(parsed, document_id)
+
+
+def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary) -> bool:
+    """Write a document part by part in one transaction: memory stays bounded by the part size, and the
+    document still lands whole or not at all (a bad line at the end rolls back every part before it).
+    Returns whether it landed."""
+    path, document_id = str(item.path), item.document_id
+    stale: set[str] = set()
+    written: set[str] = set()
+    try:
+        with ctx.patients.transaction() as session:
+            writer: DocumentWriter | None = None
+            for part in item.connector.parse_parts(item.path, document_id):
+                if writer is None:
+                    for old_id in _previous_versions(session, path, document_id):
+                        stale.update(replace_rows(session, PATIENT, old_id, []))
+                        ctx.patients.delete_document(session, old_id)
+                    stale.update(delete_rows(session, document_id))
+                    writer = DocumentWriter(session, document_id, path, part.format)
+                keys = writer.add(part)
+                prepared = prepare(part, document_id)
+                chunks = [
+                    replace(piece, patient_id=keys.get(section.patient_key))
+                    for section, pieces in prepared.sections
+                    for piece in pieces
+                ]
+                if chunks:
+                    vectors = embed_chunks(ctx.embedder, chunks)
+                    stage_vectors_for(ctx.vectors, PATIENT, [(document_id, chunk) for chunk in chunks], vectors)
+                    append_rows(session, PATIENT, document_id, chunks)
+                    written.update(chunk.chunk_id for chunk in chunks)
+            if writer is None:
+                raise ParseError(path, "no records", "line 1")
+            writer.finish()
+    except ParseError as exc:
+        summary.errors.append({"path": path, "error": f"{exc}; nothing of the file was kept"})
+        return False
+    except (RecursionError, MemoryError, ValueError, KeyError, TypeError, IndexError) as exc:
+        summary.errors.append({"path": path, "error": f"{path}: could not read ({type(exc).__name__}: {exc}); "
+                               "nothing of the file was kept"})
+        return False
+    ctx.vectors.delete(PATIENT, sorted(stale - written))
+    summary.documents += 1
+    summary.patients += len(set(writer.keys.values()))
+    summary.records += writer.record_count
+    summary.chunks += len(written)
+    return True
 
 
 def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary) -> None:
@@ -218,7 +292,13 @@ def ingest_paths(ctx: AppContext, paths: Iterable[Path],
         if on_file:
             on_file(path)
         prepared = read_file(ctx, path, summary, seen)
-        if prepared is not None:
+        if isinstance(prepared, Streamed):
+            if batch:  # keep the file order: what was read before this file is written before it
+                flush(ctx, batch, summary)
+                batch_chunks = 0
+            if not ingest_streamed(ctx, prepared, summary):
+                seen.discard(prepared.document_id)  # a copy elsewhere is tried (and reported) on its own
+        elif prepared is not None:
             batch.append(prepared)
             batch_chunks += len(prepared.chunks)
             if batch_chunks >= settings.ingest_batch_chunks or len(batch) >= settings.ingest_batch_documents:

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db import init_db
@@ -38,6 +38,7 @@ from assistant.records.tables import (
 ADMIN_ROLE = "admin"
 PATIENT_KIND = "patient"
 STATUS_INGESTED = "ingested"
+STATUS_WRITING = "writing"  # only ever seen inside the transaction that writes the document
 
 _RECORD_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
 
@@ -148,6 +149,93 @@ def _patient_row(row: PatientTable, identifiers: list[PatientIdentifierTable]) -
     )
 
 
+def _record_row(document_id: str, seq: int, record: Record | Patient, patient_id: str | None) -> dict[str, Any]:
+    system, code, display = _code_columns(record)
+    return {
+        "document_id": document_id,
+        "seq": seq,
+        "patient_id": patient_id,
+        "kind": record.kind,
+        "record_id": _record_id(record, seq),
+        "effective_at": effective_time(record),
+        "code_system": system,
+        "code": code,
+        "code_display": display,
+        "payload": record.model_dump(mode="json"),
+    }
+
+
+class DocumentWriter:
+    """Writes one document's rows inside the caller's transaction, in as many parts as the connector yields.
+
+    Why parts: a CCLF claim file or a Bulk FHIR NDJSON file can hold millions of lines, and the document
+    must still land whole or not at all. The ledger row goes in first (records reference it) with status
+    "writing"; ``finish`` marks it ingested. Nothing is visible to anyone until the caller commits, so a
+    crash or a bad line half-way leaves no trace and a re-run starts the document again.
+    """
+
+    def __init__(self, session: Session, document_id: str, source_path: str, doc_format: str) -> None:
+        self.session = session
+        self.document_id = document_id
+        self.keys: dict[str, str] = {}  # patient key -> store patient id, across all parts
+        self.seq = 0
+        self.record_count = 0
+        self.patient_count = 0
+        self.warnings: list[str] = []
+        session.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
+        ledger = {"source_path": source_path, "format": doc_format, "status": STATUS_WRITING,
+                  "record_count": 0, "patient_count": 0, "warnings": []}  # fmt: skip
+        this = DocumentTable.document_id == document_id
+        if session.execute(select(DocumentTable.document_id).where(this)).first() is None:
+            session.execute(
+                insert(DocumentTable).values(document_id=document_id, ingested_at=datetime.now(UTC), **ledger)
+            )
+        else:
+            session.execute(update(DocumentTable).where(this).values(**ledger))
+
+    def add(self, parsed: ParsedDocument) -> dict[str, str]:
+        """Resolve this part's patients through the MPI and insert its records; returns the keys so far."""
+        session, document_id, keys = self.session, self.document_id, self.keys
+        rows: list[dict[str, Any]] = []
+        for patient in parsed.patients:
+            if not patient.identifiers:
+                raise ValueError(f"{parsed.source_path}: a Patient entry without identifiers cannot be stored")
+            resolution = mpi.resolve_entry(session, patient, document_id)
+            keys[patient.key] = resolution.patient_id
+            for ident in patient.identifiers:
+                keys.setdefault(ident.key, resolution.patient_id)
+                keys.setdefault(mpi.normalize_identifier(ident).key, resolution.patient_id)
+            rows.append(_record_row(document_id, self.seq, patient, resolution.patient_id))
+            self.seq += 1
+
+        for record in parsed.records:
+            key = getattr(record, "patient_key", None)
+            patient_id: str | None = None
+            if key:
+                patient_id = keys.get(key) or keys.get(mpi.normalize_key(key))
+                if patient_id is None:
+                    patient_id = mpi.resolve_key(session, key, document_id, parsed.source_path).patient_id
+                    keys[key] = patient_id
+                    keys[mpi.normalize_key(key)] = patient_id
+            rows.append(_record_row(document_id, self.seq, record, patient_id))
+            self.seq += 1
+        if rows:
+            # Core executemany with one column set: the ORM bulk path splits rows by which columns are None.
+            session.connection().execute(RecordTable.__table__.insert(), rows)
+        self.record_count += len(parsed.records)
+        self.patient_count += len(parsed.patients)
+        self.warnings.extend(parsed.warnings)
+        return keys
+
+    def finish(self) -> None:
+        self.session.execute(
+            update(DocumentTable)
+            .where(DocumentTable.document_id == self.document_id)
+            .values(status=STATUS_INGESTED, record_count=self.record_count, patient_count=self.patient_count,
+                    warnings=list(self.warnings))
+        )  # fmt: skip
+
+
 class PatientStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -175,71 +263,10 @@ class PatientStore:
         Previous rows of the same ``document_id`` are replaced; MPI decisions made the first time are kept
         (see ``mpi_links``), so saving the same document twice gives identical rows.
         """
-        session.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
-        keys: dict[str, str] = {}
-        rows: list[dict[str, Any]] = []
-        seq = 0
-
-        for patient in parsed.patients:
-            if not patient.identifiers:
-                raise ValueError(f"{parsed.source_path}: a Patient entry without identifiers cannot be stored")
-            resolution = mpi.resolve_entry(session, patient, document_id)
-            keys[patient.key] = resolution.patient_id
-            for ident in patient.identifiers:
-                keys.setdefault(ident.key, resolution.patient_id)
-                keys.setdefault(mpi.normalize_identifier(ident).key, resolution.patient_id)
-            rows.append(self._row(document_id, seq, patient, resolution.patient_id))
-            seq += 1
-
-        for record in parsed.records:
-            key = getattr(record, "patient_key", None)
-            patient_id: str | None = None
-            if key:
-                patient_id = keys.get(key) or keys.get(mpi.normalize_key(key))
-                if patient_id is None:
-                    patient_id = mpi.resolve_key(session, key, document_id, parsed.source_path).patient_id
-                    keys[key] = patient_id
-                    keys[mpi.normalize_key(key)] = patient_id
-            rows.append(self._row(document_id, seq, record, patient_id))
-            seq += 1
-
-        ledger = {
-            "source_path": parsed.source_path,
-            "format": parsed.format,
-            "status": STATUS_INGESTED,
-            "record_count": len(parsed.records),
-            "patient_count": len(parsed.patients),
-            "warnings": list(parsed.warnings),
-        }
-        existing = session.get(DocumentTable, document_id)
-        if existing is None:
-            session.execute(
-                insert(DocumentTable).values(document_id=document_id, ingested_at=datetime.now(UTC), **ledger)
-            )
-        else:
-            for name, value in ledger.items():
-                setattr(existing, name, value)
-            session.flush()
-        if rows:
-            # Core executemany with one column set: the ORM bulk path splits rows by which columns are None.
-            session.connection().execute(RecordTable.__table__.insert(), rows)
+        writer = DocumentWriter(session, document_id, parsed.source_path, parsed.format)
+        keys = writer.add(parsed)
+        writer.finish()
         return keys
-
-    @staticmethod
-    def _row(document_id: str, seq: int, record: Record | Patient, patient_id: str | None) -> dict[str, Any]:
-        system, code, display = _code_columns(record)
-        return {
-            "document_id": document_id,
-            "seq": seq,
-            "patient_id": patient_id,
-            "kind": record.kind,
-            "record_id": _record_id(record, seq),
-            "effective_at": effective_time(record),
-            "code_system": system,
-            "code": code,
-            "code_display": display,
-            "payload": record.model_dump(mode="json"),
-        }
 
     def delete_document(self, session: Session, document_id: str) -> None:
         """Forget one document's records, links and ledger row.

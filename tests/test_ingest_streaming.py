@@ -1,0 +1,95 @@
+"""CCLF files are read line by line in parts, yet land whole or not at all, whatever their size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.context import open_context
+from assistant.demo.cclf_writer import write_cclf5
+from assistant.ingest.pipeline import ingest_paths
+from assistant.records.tables import DocumentTable, RecordTable
+from assistant.settings import Settings
+from connectors import cclf
+
+LINES = 2 * cclf.PART_LINES + 1  # three parts
+
+
+def _line(i: int) -> dict[str, str]:
+    return {"CUR_CLM_UNIQ_ID": str(10**12 + i), "CLM_LINE_NUM": "1", "BENE_MBI_ID": f"1EG4TE5MK{i % 40:02d}",
+            "CLM_TYPE_CD": "71", "CLM_FROM_DT": "2026-03-09", "CLM_THRU_DT": "2026-03-09",
+            "CLM_LINE_FROM_DT": "2026-03-09", "CLM_LINE_THRU_DT": "2026-03-09", "CLM_LINE_HCPCS_CD": "99496",
+            "CLM_LINE_CVRD_PD_AMT": "250.10", "CLM_LINE_DGNS_CD": "I5023", "CLM_DGNS_1_CD": "I5023",
+            "RNDRG_PRVDR_NPI_NUM": "1234567893", "DGNS_PRCDR_ICD_IND": "0", "CLM_POS_CD": "11"}  # fmt: skip
+
+
+def _claims_file(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_cclf5(folder / "P.A1234.ACO.ZC5Y26.D260301.T0000001", [_line(i) for i in range(LINES)])
+
+
+def _counts(ctx) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with Session(ctx.engine) as session:
+        documents = session.scalar(select(func.count()).select_from(DocumentTable)) or 0
+        records = session.scalar(select(func.count()).select_from(RecordTable)) or 0
+    return documents, records
+
+
+def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path) -> None:
+    path = _claims_file(tmp_path / "in")
+    assert path.stat().st_size > 1_000_000
+    ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=1_000_000))
+    summary = ingest_paths(ctx, [path])
+    assert summary.errors == [] and summary.documents == 1
+    assert summary.records == LINES and summary.patients == 40  # stub patients, one per MBI, across parts
+    patient_id = ctx.patients.resolve_patient("1EG4TE5MK07")
+    assert patient_id is not None
+    claims = ctx.patients.patient_records(patient_id.id, {"claim"})
+    assert len(claims) == len(range(7, LINES, 40))
+    last = max(claims, key=lambda c: int(c.id.split("-")[0]))
+    assert last.provenance.locator == f"line {max(range(7, LINES, 40)) + 1}"  # claim i is on line i + 1
+    assert last.place_of_service == "11"
+    # Unchanged on a re-run; the ledger has the whole file's counts.
+    assert ingest_paths(ctx, [path]).skipped_unchanged == 1
+    with Session(ctx.engine) as session:
+        ledger = session.scalars(select(DocumentTable)).one()
+    assert (ledger.status, ledger.record_count) == ("ingested", LINES)
+
+
+def test_a_bad_line_in_the_last_part_keeps_nothing_of_the_file(tmp_path: Path) -> None:
+    path = _claims_file(tmp_path / "in")
+    lines = path.read_bytes().split(b"\n")
+    bad = LINES - 1  # 0-based index of the last record, in the third part
+    lines[bad] = lines[bad][:47] + b"2026-13-45" + lines[bad][57:]  # CLM_FROM_DT, columns 48-57
+    path.write_bytes(b"\n".join(lines))
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    summary = ingest_paths(ctx, [path])
+    assert summary.documents == 0 and len(summary.errors) == 1
+    error = summary.errors[0]["error"]
+    assert path.name in error and f"line {LINES}" in error and "columns 48-57" in error and "CLM_FROM_DT" in error
+    assert "nothing of the file was kept" in error
+    assert _counts(ctx) == (0, 0)  # the first two parts were written, then rolled back with the rest
+    # Fixed and re-run: the whole file lands.
+    path.write_bytes(b"\n".join(lines[:bad] + lines[bad + 1 :]))
+    again = ingest_paths(ctx, [path])
+    assert again.errors == [] and again.records == LINES - 1
+    assert _counts(ctx) == (1, LINES - 1)
+
+
+def test_over_the_stream_limit_is_refused_with_the_setting_named(tmp_path: Path) -> None:
+    path = _claims_file(tmp_path / "in")
+    ctx = open_context(Settings(data_dir=tmp_path / "data", max_stream_file_bytes=1_000_000))
+    summary = ingest_paths(ctx, [path])
+    assert summary.documents == 0
+    assert "CARETRAIL_MAX_STREAM_FILE_BYTES" in summary.errors[0]["error"]
+
+
+def test_streamed_and_whole_file_parses_agree(tmp_path: Path) -> None:
+    path = _claims_file(tmp_path / "in")
+    sha = cclf.sha256_bytes(path.read_bytes())
+    whole = cclf.parse(path, path.read_bytes())
+    parts = list(cclf.parse_parts(path, sha))
+    assert len(parts) == 3
+    assert [r.model_dump() for part in parts for r in part.records] == [r.model_dump() for r in whole.records]
