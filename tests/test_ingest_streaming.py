@@ -1,9 +1,12 @@
-"""CCLF files are read line by line in parts, yet land whole or not at all, whatever their size."""
+"""CCLF and Bulk FHIR NDJSON files are read line by line in parts, yet land whole or not at all, whatever their
+size."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,7 +15,7 @@ from assistant.demo.cclf_writer import write_cclf5
 from assistant.ingest.pipeline import ingest_paths
 from assistant.records.tables import DocumentTable, RecordTable
 from assistant.settings import Settings
-from connectors import cclf
+from connectors import cclf, fhir
 
 LINES = 2 * cclf.PART_LINES + 1  # three parts
 
@@ -93,3 +96,58 @@ def test_streamed_and_whole_file_parses_agree(tmp_path: Path) -> None:
     parts = list(cclf.parse_parts(path, sha))
     assert len(parts) == 3
     assert [r.model_dump() for part in parts for r in part.records] == [r.model_dump() for r in whole.records]
+
+
+# -- Bulk FHIR NDJSON ---------------------------------------------------------------------------------------
+
+BULK = (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "synthea_fhir_r4"
+        / "smart-on-fhir_sample-bulk-fhir-datasets_10-patients_subset")  # fmt: skip
+
+
+@pytest.mark.skipif(not BULK.is_dir(), reason="shared sample data not present")
+def test_bulk_ndjson_in_parts_reads_the_same_records_as_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = BULK / "Condition.000.ndjson"
+    data = path.read_bytes()
+    whole = fhir.parse(path, data)
+    monkeypatch.setattr(fhir, "NDJSON_PART_LINES", 40)  # several parts from a small real file
+    parts = list(fhir.parse_parts(path, fhir.sha256_bytes(data)))
+    assert len(parts) > 3
+    assert [r.model_dump() for part in parts for r in part.records] == [r.model_dump() for r in whole.records]
+
+
+def _ndjson(folder: Path, count: int, last_line: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({"resourceType": "Patient", "id": "p1", "identifier": [
+        {"system": "http://hl7.org/fhir/sid/us-mbi", "value": "1EG4TE5MK73"}], "birthDate": "1941-03-02"})]
+    lines += [json.dumps({"resourceType": "Observation", "id": f"o{i}", "status": "final",
+                          "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                          "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2026-11-01",
+                          "valueQuantity": {"value": 80 + i % 5, "unit": "kg"}}) for i in range(count)]
+    if last_line is not None:
+        lines.append(last_line)
+    path = folder / "Observation.000.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_ndjson_over_the_whole_file_limit_lands_as_one_document(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fhir, "NDJSON_PART_LINES", 100)
+    path = _ndjson(tmp_path / "in", 450)
+    ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=20_000))
+    summary = ingest_paths(ctx, [path])
+    assert summary.errors == [] and summary.documents == 1 and summary.records == 450
+    patient = ctx.patients.resolve_patient("1EG4TE5MK73")
+    assert patient is not None
+    weights = ctx.patients.patient_records(patient.id, {"observation"})
+    assert len(weights) == 450 and weights[-1].provenance.locator.startswith("Observation/o449")
+
+
+def test_ndjson_bad_last_line_names_it_and_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fhir, "NDJSON_PART_LINES", 100)
+    path = _ndjson(tmp_path / "in", 450, last_line='{"resourceType": "Observation", "id": ')
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    summary = ingest_paths(ctx, [path])
+    assert summary.documents == 0
+    assert "line 452" in summary.errors[0]["error"] and "invalid JSON" in summary.errors[0]["error"]
+    assert _counts(ctx) == (0, 0)

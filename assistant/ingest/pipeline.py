@@ -140,7 +140,8 @@ def store_documents(ctx: AppContext, batch: list[Prepared], vectors: np.ndarray)
 
 @dataclass
 class Streamed:
-    """A document whose connector reads it in parts (``parse_parts``); it is written on its own, part by part."""
+    """A document its connector reads in parts (``reads_in_parts``/``parse_parts``: CCLF, NDJSON); it is written
+    on its own, part by part."""
 
     path: Path
     connector: ModuleType
@@ -168,7 +169,7 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
         head = handle.read(8192)
     knowledge = is_knowledge_file(path)
     connector = None if knowledge else registry.detect(path, head)
-    streams = connector is not None and hasattr(connector, "parse_parts")
+    streams = connector is not None and hasattr(connector, "parse_parts") and connector.reads_in_parts(path)
     if size > settings.max_file_bytes and not streams:
         summary.errors.append(_too_large(path, size, settings.max_file_bytes, "CARETRAIL_MAX_FILE_BYTES"))
         return None
