@@ -4,6 +4,7 @@ size."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from assistant.ingest.pipeline import ingest_paths
 from assistant.records.tables import DocumentTable, RecordTable
 from assistant.settings import Settings
 from connectors import cclf, fhir
+from tests.helpers import postgres_schema
 
 LINES = 2 * cclf.PART_LINES + 1  # three parts
 
@@ -40,10 +42,20 @@ def _counts(ctx) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     return documents, records
 
 
-def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """Both stores: on PostgreSQL foreign keys are checked per statement, so the ledger row must come first."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with postgres_schema("stream") as (url, _admin):
+        yield url
+
+
+def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path, database_url: str | None) -> None:
     path = _claims_file(tmp_path / "in")
     assert path.stat().st_size > 1_000_000
-    ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=1_000_000))
+    ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=1_000_000, database_url=database_url))
     summary = ingest_paths(ctx, [path])
     assert summary.errors == [] and summary.documents == 1
     assert summary.records == LINES and summary.patients == 40  # stub patients, one per MBI, across parts
@@ -61,13 +73,13 @@ def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path)
     assert (ledger.status, ledger.record_count) == ("ingested", LINES)
 
 
-def test_a_bad_line_in_the_last_part_keeps_nothing_of_the_file(tmp_path: Path) -> None:
+def test_a_bad_line_in_the_last_part_keeps_nothing_of_the_file(tmp_path: Path, database_url: str | None) -> None:
     path = _claims_file(tmp_path / "in")
     lines = path.read_bytes().split(b"\n")
     bad = LINES - 1  # 0-based index of the last record, in the third part
     lines[bad] = lines[bad][:47] + b"2026-13-45" + lines[bad][57:]  # CLM_FROM_DT, columns 48-57
     path.write_bytes(b"\n".join(lines))
-    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=database_url))
     summary = ingest_paths(ctx, [path])
     assert summary.documents == 0 and len(summary.errors) == 1
     error = summary.errors[0]["error"]
