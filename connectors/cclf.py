@@ -28,7 +28,7 @@ as full or partial and are kept as a code with ``dual_status=None``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -292,6 +292,13 @@ def read_records(path: str, text: str, layout: Layout) -> list[tuple[int, dict[s
     return rows
 
 
+# Field kinds whose values must parse: the reader, and what the error says when it does not.
+_VALUE_CHECKS: dict[str, tuple[Callable[[str], object], str]] = {
+    D: (_date, "is not a YYYY-MM-DD date"),
+    A: (float, "is not an amount"),
+}
+
+
 def read_record(path: str, number: int, line: str, layout: Layout) -> dict[str, str] | None:
     """One fixed-width record as {field: stripped value}; None for a blank line; ParseError naming the columns."""
     if not line.strip():
@@ -310,17 +317,13 @@ def read_record(path: str, number: int, line: str, layout: Layout) -> dict[str, 
         if value and item.kind == N and not value.isdigit():
             raise ParseError(path, f"{item.name} must be digits, found {value!r}",
                              f"line {number}, columns {item.start}-{item.end}")  # fmt: skip
-        if value and item.kind == D:
+        check = _VALUE_CHECKS.get(item.kind)
+        if value and check is not None:
+            read, problem = check
             try:
-                _date(value)
+                read(value)
             except ValueError:
-                raise ParseError(path, f"{item.name} is not a YYYY-MM-DD date: {value!r}",
-                                 f"line {number}, columns {item.start}-{item.end}") from None  # fmt: skip
-        if value and item.kind == A:
-            try:
-                float(value)
-            except ValueError:
-                raise ParseError(path, f"{item.name} is not an amount: {value!r}",
+                raise ParseError(path, f"{item.name} {problem}: {value!r}",
                                  f"line {number}, columns {item.start}-{item.end}") from None  # fmt: skip
         row[item.name] = value
     return row
