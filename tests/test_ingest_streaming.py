@@ -127,6 +127,15 @@ def test_bulk_ndjson_in_parts_reads_the_same_records_as_whole(monkeypatch: pytes
     assert [r.model_dump() for part in parts for r in part.records] == [r.model_dump() for r in whole.records]
 
 
+@pytest.mark.skipif(not BULK.is_dir(), reason="shared sample data not present")
+def test_a_bulk_export_folder_ingests_cleanly(tmp_path: Path) -> None:
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    summary = ingest_paths(ctx, [BULK])
+    assert summary.errors == []  # the export's log.ndjson and LICENSE are bookkeeping, not records
+    assert summary.documents == len(list(BULK.glob("*.000.ndjson"))) and summary.patients >= 10
+    assert summary.chunks > 0  # DocumentReference notes become cited text
+
+
 def _ndjson(folder: Path, count: int, last_line: str | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps({"resourceType": "Patient", "id": "p1", "identifier": [

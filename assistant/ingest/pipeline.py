@@ -34,7 +34,9 @@ from connectors.text import sha256_file
 
 SIDE_CAR_SUFFIXES = (".meta.json",)
 # Package and demo bookkeeping that sits beside data files but is not a patient record.
-SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md", "manifest.json"}
+# log.ndjson is the SMART bulk-data-client's export log, written beside the NDJSON files it downloads from BCDA.
+SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md", "manifest.json",
+                 "log.ndjson"}
 
 
 @dataclass
