@@ -56,9 +56,11 @@ def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path,
     path = _claims_file(tmp_path / "in")
     assert path.stat().st_size > 1_000_000
     ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=1_000_000, database_url=database_url))
-    summary = ingest_paths(ctx, [path])
+    progress: list[tuple[str, int]] = []
+    summary = ingest_paths(ctx, [path], on_part=lambda p, records: progress.append((p.name, records)))
     assert summary.errors == [] and summary.documents == 1
     assert summary.records == LINES and summary.patients == 40  # stub patients, one per MBI, across parts
+    assert progress == [(path.name, cclf.PART_LINES), (path.name, 2 * cclf.PART_LINES), (path.name, LINES)]
     patient_id = ctx.patients.resolve_patient("1EG4TE5MK07")
     assert patient_id is not None
     claims = ctx.patients.patient_records(patient_id.id, {"claim"})

@@ -31,7 +31,10 @@ def ingest_command(
         def advance(path: Path) -> None:
             progress.update(task, advance=1, description=f"ingesting {path.name[:40]}")
 
-        summary = ingest_paths(ctx, files, on_file=advance)
+        def part(path: Path, records: int) -> None:
+            progress.update(task, description=f"ingesting {path.name[:40]} ({records:,} records so far)")
+
+        summary = ingest_paths(ctx, files, on_file=advance, on_part=part)
     result = summary.as_dict()
     if as_json:
         print_json(result)

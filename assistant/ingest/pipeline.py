@@ -209,7 +209,8 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
     return prepare(parsed, document_id)
 
 
-def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary) -> bool:
+def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary,
+                    on_part: Callable[[Path, int], None] | None = None) -> bool:
     """Write a document part by part in one transaction: memory stays bounded by the part size, and the
     document still lands whole or not at all (a bad line at the end rolls back every part before it).
     Returns whether it landed."""
@@ -238,6 +239,8 @@ def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary) -> 
                     stage_vectors_for(ctx.vectors, PATIENT, [(document_id, chunk) for chunk in chunks], vectors)
                     append_rows(session, PATIENT, document_id, chunks)
                     written.update(chunk.chunk_id for chunk in chunks)
+                if on_part:
+                    on_part(item.path, writer.record_count)  # a claim file can take minutes: say how far it got
             if writer is None:
                 raise ParseError(path, "no records", "line 1")
             writer.finish()
@@ -285,7 +288,8 @@ def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary) -> Non
 
 
 def ingest_paths(ctx: AppContext, paths: Iterable[Path],
-                 on_file: Callable[[Path], None] | None = None) -> IngestSummary:
+                 on_file: Callable[[Path], None] | None = None,
+                 on_part: Callable[[Path, int], None] | None = None) -> IngestSummary:
     summary = IngestSummary()
     batch: list[Prepared] = []
     batch_chunks = 0
@@ -299,7 +303,7 @@ def ingest_paths(ctx: AppContext, paths: Iterable[Path],
             if batch:  # keep the file order: what was read before this file is written before it
                 flush(ctx, batch, summary)
                 batch_chunks = 0
-            if not ingest_streamed(ctx, prepared, summary):
+            if not ingest_streamed(ctx, prepared, summary, on_part):
                 seen.discard(prepared.document_id)  # a copy elsewhere is tried (and reported) on its own
         elif prepared is not None:
             batch.append(prepared)
