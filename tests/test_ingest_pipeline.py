@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from assistant.context import open_context
 from assistant.index.tables import ChunkRow
 from assistant.index.vectors import PATIENT
-from assistant.ingest.pipeline import ingest_paths
+from assistant.ingest.pipeline import ingest_paths, iter_files
 from assistant.settings import REPO_ROOT, Settings
 
 CCDA_DOCS = ["Discharge_Summary", "Progress_Note", "Referral_Note", "Transfer_Summary"]
@@ -164,3 +164,17 @@ def test_a_document_the_store_refuses_does_not_take_its_batch_down(tmp_path: Pat
     with Session(ctx.engine) as session:
         documents = set(session.scalars(select(ChunkRow.doc_id).where(ChunkRow.collection == PATIENT)))
     assert documents == {"alpha", "gamma"}
+
+
+def test_licence_readme_and_export_logs_beside_data_are_not_records(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in ("LICENSE.txt", "readme.txt", "NOTICE", "README.md", "log.ndjson"):
+        (folder / name).write_text('{"exportId": "x"}\n' if name.endswith("ndjson") else "Terms of use.\n",
+                                   encoding="utf-8")
+    note = folder / "care-manager-note.txt"
+    note.write_text("Patient: mbi|1EG4TE5MK73\nDaughter helps with the pill box.\n", encoding="utf-8")
+    assert iter_files([folder]) == [note]
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    summary = ingest_paths(ctx, [folder])
+    assert summary.errors == [] and summary.files == 1 and summary.documents == 1

@@ -33,10 +33,17 @@ from connectors.errors import ParseError
 from connectors.text import sha256_file
 
 SIDE_CAR_SUFFIXES = (".meta.json",)
-# Package and demo bookkeeping that sits beside data files but is not a patient record.
-# log.ndjson is the SMART bulk-data-client's export log, written beside the NDJSON files it downloads from BCDA.
-SKIPPED_NAMES = {"LICENSE", "COPYING", "MANIFEST.md", "README.md", "README.txt", "Readme.md", "manifest.json",
-                 "log.ndjson"}
+# Bookkeeping that sits beside data files but is not a patient record: licence and readme files (any case, plain
+# or Markdown), demo manifests, and log.ndjson, the SMART bulk-data-client's export log written beside the NDJSON
+# files it downloads from BCDA.
+BOOKKEEPING_STEMS = {"license", "licence", "copying", "notice", "readme", "changelog"}
+BOOKKEEPING_SUFFIXES = {"", ".md", ".txt", ".rst"}
+BOOKKEEPING_NAMES = {"manifest.md", "manifest.json", "log.ndjson"}
+
+
+def is_bookkeeping(path: Path) -> bool:
+    lower = Path(path.name.lower())
+    return lower.name in BOOKKEEPING_NAMES or (lower.stem in BOOKKEEPING_STEMS and lower.suffix in BOOKKEEPING_SUFFIXES)
 
 
 @dataclass
@@ -65,7 +72,7 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
             )
         else:
             found.append(path)
-    return [p for p in found if not p.name.endswith(SIDE_CAR_SUFFIXES) and p.name not in SKIPPED_NAMES]
+    return [p for p in found if not p.name.endswith(SIDE_CAR_SUFFIXES) and not is_bookkeeping(p)]
 
 
 def _previous_versions(session: Session, source_path: str, document_id: str) -> list[str]:
