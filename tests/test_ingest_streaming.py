@@ -174,3 +174,14 @@ def test_ndjson_bad_last_line_names_it_and_keeps_nothing(tmp_path: Path, monkeyp
     assert summary.documents == 0
     assert "line 452" in summary.errors[0]["error"] and "invalid JSON" in summary.errors[0]["error"]
     assert _counts(ctx) == (0, 0)
+
+
+def test_a_new_version_of_a_claim_file_replaces_the_old_one(tmp_path: Path) -> None:
+    path = _claims_file(tmp_path / "in")
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    assert ingest_paths(ctx, [path]).records == LINES
+    lines = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join(lines[: cclf.PART_LINES]) + b"\n")  # CMS re-issued the file, shorter
+    again = ingest_paths(ctx, [path])
+    assert again.errors == [] and again.documents == 1 and again.records == cclf.PART_LINES
+    assert _counts(ctx) == (1, cclf.PART_LINES)  # the old version's ledger row and records are gone
