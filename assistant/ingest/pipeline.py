@@ -75,13 +75,18 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
     return [p for p in found if not p.name.endswith(SIDE_CAR_SUFFIXES) and not is_bookkeeping(p)]
 
 
-def _previous_versions(session: Session, source_path: str, document_id: str) -> list[str]:
+def drop_previous_versions(ctx: AppContext, session: Session, source_path: str, document_id: str) -> list[str]:
+    """Forget earlier contents of the same file (inside the caller's transaction); returns their chunk ids."""
     from assistant.records.tables import DocumentTable
 
     query = select(DocumentTable.document_id).where(
         DocumentTable.source_path == source_path, DocumentTable.document_id != document_id
     )
-    return list(session.scalars(query))
+    stale: list[str] = []
+    for old_id in list(session.scalars(query)):
+        stale += replace_rows(session, PATIENT, old_id, [])
+        ctx.patients.delete_document(session, old_id)
+    return stale
 
 
 @dataclass
@@ -102,6 +107,15 @@ def prepare(parsed: ParsedDocument, document_id: str) -> Prepared:
     return Prepared(parsed, document_id, sections)
 
 
+def assign_patients(prepared: Prepared, keys: dict[str, str]) -> list[Chunk]:
+    """The document's chunks, each with the store patient id the MPI gave its section's patient key."""
+    return [
+        replace(piece, patient_id=keys.get(section.patient_key))
+        for section, pieces in prepared.sections
+        for piece in pieces
+    ]
+
+
 @dataclass
 class Written:
     chunks: list[Chunk]
@@ -113,17 +127,9 @@ def write_rows(ctx: AppContext, session: Session, prepared: Prepared) -> Written
     """One document's SQL rows inside the caller's transaction: a previous version of the same file is
     replaced, records go through the MPI, and chunks learn their patient ids."""
     parsed, document_id = prepared.parsed, prepared.document_id
-    store = ctx.patients
-    stale: list[str] = []
-    for old_id in _previous_versions(session, parsed.source_path, document_id):
-        stale += replace_rows(session, PATIENT, old_id, [])
-        store.delete_document(session, old_id)
-    keys = store.save_document(session, parsed, document_id)
-    chunks = [
-        replace(piece, patient_id=keys.get(section.patient_key))
-        for section, pieces in prepared.sections
-        for piece in pieces
-    ]
+    stale = drop_previous_versions(ctx, session, parsed.source_path, document_id)
+    keys = ctx.patients.save_document(session, parsed, document_id)
+    chunks = assign_patients(prepared, keys)
     stale += replace_rows(session, PATIENT, document_id, chunks)
     return Written(chunks, stale, len(set(keys.values())))
 
@@ -155,6 +161,14 @@ class Streamed:
     path: Path
     connector: ModuleType
     document_id: str
+
+
+# A connector bug or a shape it did not foresee: still one line naming the file, and the rest goes on.
+CONNECTOR_SURPRISES = (RecursionError, MemoryError, ValueError, KeyError, TypeError, IndexError)
+
+
+def _could_not_read(path: Path, exc: BaseException) -> str:
+    return f"{path}: could not read ({type(exc).__name__}: {exc})"
 
 
 def _too_large(path: Path, size: int, limit: int, setting: str) -> dict[str, str]:
@@ -208,9 +222,8 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
         summary.errors.append({"path": str(path), "error": str(exc)})
         seen.discard(document_id)
         return None
-    except (RecursionError, MemoryError, ValueError, KeyError, TypeError, IndexError) as exc:
-        # A connector bug or a shape it did not foresee: still one line, still the rest goes on.
-        summary.errors.append({"path": str(path), "error": f"{path}: could not read ({type(exc).__name__}: {exc})"})
+    except CONNECTOR_SURPRISES as exc:
+        summary.errors.append({"path": str(path), "error": _could_not_read(path, exc)})
         seen.discard(document_id)
         return None
     return prepare(parsed, document_id)
@@ -229,18 +242,11 @@ def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary,
             writer: DocumentWriter | None = None
             for part in item.connector.parse_parts(item.path, document_id):
                 if writer is None:
-                    for old_id in _previous_versions(session, path, document_id):
-                        stale.update(replace_rows(session, PATIENT, old_id, []))
-                        ctx.patients.delete_document(session, old_id)
+                    stale.update(drop_previous_versions(ctx, session, path, document_id))
                     stale.update(delete_rows(session, document_id))
                     writer = DocumentWriter(session, document_id, path, part.format)
                 keys = writer.add(part)
-                prepared = prepare(part, document_id)
-                chunks = [
-                    replace(piece, patient_id=keys.get(section.patient_key))
-                    for section, pieces in prepared.sections
-                    for piece in pieces
-                ]
+                chunks = assign_patients(prepare(part, document_id), keys)
                 if chunks:
                     vectors = embed_chunks(ctx.embedder, chunks)
                     stage_vectors_for(ctx.vectors, PATIENT, [(document_id, chunk) for chunk in chunks], vectors)
@@ -254,9 +260,9 @@ def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary,
     except ParseError as exc:
         summary.errors.append({"path": path, "error": f"{exc}; nothing of the file was kept"})
         return False
-    except (RecursionError, MemoryError, ValueError, KeyError, TypeError, IndexError) as exc:
-        summary.errors.append({"path": path, "error": f"{path}: could not read ({type(exc).__name__}: {exc}); "
-                               "nothing of the file was kept"})
+    except CONNECTOR_SURPRISES as exc:
+        message = _could_not_read(item.path, exc)
+        summary.errors.append({"path": path, "error": f"{message}; nothing of the file was kept"})
         return False
     ctx.vectors.delete(PATIENT, sorted(stale - written))
     summary.documents += 1
