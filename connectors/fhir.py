@@ -922,6 +922,12 @@ def _require_resource(path: Path, value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _ndjson_item(path: Path, number: int, line: str) -> tuple[dict[str, Any], str]:
+    """One NDJSON line as (resource, locator); errors name the line."""
+    value = _load_json(path, line, line_offset=number - 1)
+    return _require_resource(path, value, f"line {number}"), f"line {number}"
+
+
 def parse(path: Path, data: bytes) -> ParsedDocument:
     path = Path(path)
     text = decode_text(path, data)
@@ -932,10 +938,8 @@ def parse(path: Path, data: bytes) -> ParsedDocument:
     if _is_ndjson(path, text):
         doc_format = NDJSON_FORMAT
         for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            value = _load_json(path, line, line_offset=number - 1)
-            items.append((_require_resource(path, value, f"line {number}"), f"line {number}"))
+            if line.strip():
+                items.append(_ndjson_item(path, number, line))
     else:
         doc_format = FORMAT
         value = _require_resource(path, _load_json(path, text), "line 1, column 1")
@@ -991,8 +995,7 @@ def parse_parts(path: Path, sha: str) -> Iterator[ParsedDocument]:
     for number, line in iter_lines(path):
         if not line.strip():
             continue
-        value = _load_json(path, line, line_offset=number - 1)
-        items.append((_require_resource(path, value, f"line {number}"), f"line {number}"))
+        items.append(_ndjson_item(path, number, line))
         if len(items) >= NDJSON_PART_LINES:
             yield _map_items(path, sha, NDJSON_FORMAT, items, {})
             items, yielded = [], True
