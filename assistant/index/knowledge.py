@@ -66,7 +66,7 @@ def _write(ctx: AppContext, document: KnowledgeDocument, replaced: bool, report:
     chunks = chunk_knowledge_document(document)
     embeddings = embed_chunks(ctx.embedder, chunks)
     blobs = sentence_vector_blobs(ctx.embedder, chunks)
-    stage_vectors(ctx.vectors, KNOWLEDGE, document.doc_id, chunks, embeddings)
+    stage_vectors(ctx.vectors, KNOWLEDGE, chunks, embeddings)
     with Session(ctx.engine) as session, session.begin():
         stale = replace_rows(session, KNOWLEDGE, document.doc_id, chunks, blobs)
         session.merge(

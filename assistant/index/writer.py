@@ -22,14 +22,11 @@ from assistant.index.tables import ChunkRow
 from assistant.index.vectors import VectorStore
 
 
-def chunk_metadata(chunk: Chunk, document_key: str) -> dict[str, str | int]:
-    metadata: dict[str, str | int] = {
-        "doc_id": chunk.doc_id,
-        "document_key": document_key,
-        "start": chunk.start,
-        "end": chunk.end,
-        "sha256": chunk.sha256,
-    }
+def chunk_metadata(chunk: Chunk) -> dict[str, str]:
+    """Only what a query filters by (the patient, the documents in scope). Offsets, hashes and text live in the
+    SQL row, which retrieval reads anyway; each extra key is a row Chroma writes per vector, and on ingest that
+    cost more than the vector itself."""
+    metadata = {"doc_id": chunk.doc_id}
     if chunk.patient_id:
         metadata["patient_id"] = chunk.patient_id
     return metadata
@@ -43,35 +40,48 @@ def decode_vectors(blob: bytes, dimension: int) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float16).astype(np.float32).reshape(-1, dimension)
 
 
-def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+class RecentVectors:
+    """Vectors of the chunk texts one ingest run embedded lately, so a text repeated across batches is embedded
+    once per run, not once per batch (on a 1,000-patient demo panel, a fifth of what the batches embedded had
+    been embedded by an earlier batch). Bounded: the oldest entries go first, and a miss only costs an embedding.
+    """
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def get(self, text: str) -> np.ndarray | None:
+        return self._vectors.get(text)
+
+    def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Old entries are trimmed before new ones go in, so what a caller just added is always there to read."""
+        if len(self._vectors) + len(texts) > self.limit * 3 // 2:  # trim now and then, not on every add
+            kept = list(self._vectors.items())
+            self._vectors = dict(kept[max(0, len(kept) - self.limit) :])
+        for text, vector in zip(texts, vectors, strict=True):
+            self._vectors[text] = vector
+
+
+def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk], recent: RecentVectors | None = None) -> np.ndarray:
     """Each distinct text is embedded once. Clinical documents repeat template sections across patients
     ("Pending Results: None.", "Home Health/DME: None ordered."), and the same text gives the same vector."""
     texts = [chunk.embed_text for chunk in chunks]
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) == len(texts):
-        return embedder.embed(texts)
-    position = {text: index for index, text in enumerate(distinct)}
-    return embedder.embed(distinct)[[position[text] for text in texts]]
+    if recent is None:
+        recent = RecentVectors()
+    missing = [text for text in dict.fromkeys(texts) if recent.get(text) is None]
+    if missing:
+        recent.add(missing, embedder.embed(missing))
+    if not texts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.stack([recent.get(text) for text in texts])  # type: ignore[misc]
 
 
-def stage_vectors(
-    vectors: VectorStore, collection: str, document_key: str, chunks: Sequence[Chunk], embeddings: np.ndarray
-) -> None:
-    """Step 1: new vectors go in first; ids are content-addressed, so this is idempotent."""
-    stage_vectors_for(vectors, collection, [(document_key, chunk) for chunk in chunks], embeddings)
-
-
-def stage_vectors_for(
-    vectors: VectorStore, collection: str, items: Sequence[tuple[str, Chunk]], embeddings: np.ndarray
-) -> None:
-    """Stage the chunks of several documents in one write; each item is (document key, chunk)."""
-    if items:
-        vectors.upsert(
-            collection,
-            [chunk.chunk_id for _, chunk in items],
-            embeddings,
-            [chunk_metadata(chunk, document_key) for document_key, chunk in items],
-        )
+def stage_vectors(vectors: VectorStore, collection: str, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+    """Step 1: new vectors go in first, one write for any number of documents; ids are content-addressed, so
+    this is idempotent."""
+    if chunks:
+        ids = [chunk.chunk_id for chunk in chunks]
+        vectors.upsert(collection, ids, embeddings, [chunk_metadata(chunk) for chunk in chunks])
 
 
 def replace_rows(
@@ -89,9 +99,10 @@ def replace_rows(
 
 def delete_rows(session: Session, document_key: str) -> set[str]:
     """Drop a document's chunk rows (inside the caller's transaction); returns the ids they had."""
-    old_ids = set(session.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == document_key)))
+    sql = session.connection()  # chunk rows are only ever written as Core statements: nothing to flush first
+    old_ids = set(sql.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == document_key)))
     if old_ids:
-        session.execute(delete(ChunkRow).where(ChunkRow.document_key == document_key))
+        sql.execute(delete(ChunkRow).where(ChunkRow.document_key == document_key))
     return old_ids
 
 
@@ -125,7 +136,7 @@ def append_rows(
         for chunk, blob in zip(chunks, blobs, strict=True)
     ]
     if rows:
-        session.execute(insert(ChunkRow), rows)  # one executemany, no unit-of-work flush per row
+        session.connection().execute(insert(ChunkRow), rows)  # one executemany, no unit-of-work flush
 
 
 def sentence_vector_blobs(embedder: Embedder, chunks: Sequence[Chunk]) -> list[bytes]:
