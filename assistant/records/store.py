@@ -182,16 +182,15 @@ class DocumentWriter:
         self.record_count = 0
         self.patient_count = 0
         self.warnings: list[str] = []
-        session.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
+        sql = session.connection()  # Core statements on ledger and records rows, which the ORM never holds
+        sql.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
         ledger = {"source_path": source_path, "format": doc_format, "status": STATUS_WRITING,
                   "record_count": 0, "patient_count": 0, "warnings": []}  # fmt: skip
         this = DocumentTable.document_id == document_id
-        if session.execute(select(DocumentTable.document_id).where(this)).first() is None:
-            session.execute(
-                insert(DocumentTable).values(document_id=document_id, ingested_at=datetime.now(UTC), **ledger)
-            )
+        if sql.execute(select(DocumentTable.document_id).where(this)).first() is None:
+            sql.execute(insert(DocumentTable).values(document_id=document_id, ingested_at=datetime.now(UTC), **ledger))
         else:
-            session.execute(update(DocumentTable).where(this).values(**ledger))
+            sql.execute(update(DocumentTable).where(this).values(**ledger))
 
     def add(self, parsed: ParsedDocument) -> dict[str, str]:
         """Resolve this part's patients through the MPI and insert its records; returns the keys so far."""
@@ -228,7 +227,7 @@ class DocumentWriter:
         return keys
 
     def finish(self) -> None:
-        self.session.execute(
+        self.session.connection().execute(
             update(DocumentTable)
             .where(DocumentTable.document_id == self.document_id)
             .values(status=STATUS_INGESTED, record_count=self.record_count, patient_count=self.patient_count,
