@@ -91,6 +91,11 @@ _LINK = (
     .join(PatientTable, PatientTable.id == MpiLinkTable.patient_id)
     .where(MpiLinkTable.document_id == bindparam("document_id"), MpiLinkTable.source_key == bindparam("key"))
 )
+_ASSIGNERS = select(PatientIdentifierTable.assigner).where(
+    PatientIdentifierTable.patient_id == bindparam("patient_id"),
+    PatientIdentifierTable.system == bindparam("system"),
+    PatientIdentifierTable.value == bindparam("value"),
+)
 _PATIENT_ID = select(PatientTable.id).where(PatientTable.id == bindparam("patient_id"))
 _INSERT_LINK = insert(MpiLinkTable)
 _INSERT_IDENTIFIER = insert(PatientIdentifierTable)
@@ -142,8 +147,9 @@ def _rule_order(ident: Identifier) -> int:
 
 def _rule_for(ident: Identifier, session: Session, patient_id: str) -> str:
     if ident.system in CROSSWALK_SYSTEMS:
-        held = [i for i in identifiers_of(session, patient_id) if i.system == ident.system and i.value == ident.value]
-        if ident.assigner == PREVIOUS or any(i.assigner == PREVIOUS for i in held):
+        params = {"patient_id": patient_id, "system": ident.system, "value": ident.value}
+        held_as = _sql(session).scalars(_ASSIGNERS, params).all()  # how the patient holds this MBI/HICN
+        if ident.assigner == PREVIOUS or PREVIOUS in held_as:
             return RULE_MBI_CROSSWALK
         return RULE_MBI if ident.system == MBI else RULE_IDENTIFIER
     return {MRN: RULE_MRN, FHIR: RULE_FHIR}.get(ident.system, RULE_IDENTIFIER)
