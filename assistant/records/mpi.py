@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from assistant.records.model import FHIR, HICN, MBI, MRN, Identifier, Patient
@@ -100,16 +100,25 @@ _PATIENT_ID = select(PatientTable.id).where(PatientTable.id == bindparam("patien
 _INSERT_LINK = insert(MpiLinkTable)
 _INSERT_IDENTIFIER = insert(PatientIdentifierTable)
 _INSERT_PATIENT = insert(PatientTable)
+_PATIENT = select(PatientTable.__table__).where(PatientTable.id == bindparam("patient_id"))
+_BORN_ON = (
+    select(PatientTable.id, PatientTable.given, PatientTable.family, PatientTable.sex)
+    .where(PatientTable.birth_date == bindparam("birth_date"))
+    .order_by(PatientTable.id)
+)
+_IDENTIFIERS_OF = (
+    select(PatientIdentifierTable.system, PatientIdentifierTable.value, PatientIdentifierTable.assigner)
+    .where(PatientIdentifierTable.patient_id == bindparam("patient_id"))
+    .order_by(PatientIdentifierTable.id)
+)
 
 
 def _sql(session: Session) -> Connection:
     """The session's own connection (same transaction), for the prebuilt Core statements above.
 
     Why not ``session.execute``: it runs even a Core statement through the ORM's execution path, twice the
-    cost of the statement on SQLite, and the MPI runs a dozen per patient. These statements read and insert
-    identifiers, links and new patients, which the ORM never holds unflushed (its only pending changes here
-    are ``enrich`` updates to display fields, which none of these statements read), so nothing needs
-    flushing first.
+    cost of the statement on SQLite, and the MPI runs a dozen per patient. The MPI never loads or changes ORM
+    objects, so there is never anything the session would have to flush first.
     """
     return session.connection()
 
@@ -131,11 +140,7 @@ def find_by_identifier(session: Session, ident: Identifier) -> list[str]:
 
 
 def identifiers_of(session: Session, patient_id: str) -> list[Identifier]:
-    rows = session.scalars(
-        select(PatientIdentifierTable)
-        .where(PatientIdentifierTable.patient_id == patient_id)
-        .order_by(PatientIdentifierTable.id)
-    ).all()
+    rows = _sql(session).execute(_IDENTIFIERS_OF, {"patient_id": patient_id})
     return [Identifier(system=r.system, value=r.value, assigner=r.assigner or None) for r in rows]
 
 
@@ -237,27 +242,27 @@ def _demographics(patient: Patient) -> dict[str, Any]:
     }
 
 
-def enrich(row: PatientTable, patient: Patient) -> bool:
+def enrich(session: Session, patient_id: str, patient: Patient) -> bool:
     """Fill display fields the store does not know yet; never overwrite what an earlier source said.
 
     First-source-wins keeps ids and display stable across re-runs; disagreements between sources are
     visible in each document's own patient entry (records of kind "patient").
     """
-    changed = False
-    for name, value in _demographics(patient).items():
-        if value in (None, [], "") or getattr(row, name) not in (None, [], ""):
-            continue
-        setattr(row, name, value)
-        changed = True
+    row = _sql(session).execute(_PATIENT, {"patient_id": patient_id}).one()
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in _demographics(patient).items()
+        if value not in (None, [], "") and getattr(row, name) in (None, [], "")
+    }
     if patient.deceased and not row.deceased:
-        row.deceased = True
-        changed = True
+        changes["deceased"] = True
     if row.stub:
-        row.stub = False
-        changed = True
-    if changed:
-        row.updated_at = _now()
-    return changed
+        changes["stub"] = False
+    if not changes:
+        return False
+    changes["updated_at"] = _now()
+    _sql(session).execute(update(PatientTable).where(PatientTable.id == patient_id).values(**changes))
+    return True
 
 
 def _create_patient(session: Session, key: str, patient: Patient | None) -> str:
@@ -296,7 +301,7 @@ def _strong_conflicts(incoming: list[Identifier], held: list[Identifier]) -> lis
     return reasons
 
 
-def name_dob_candidates(session: Session, patient: Patient, exclude: set[str] | None = None) -> list[PatientTable]:
+def name_dob_candidates(session: Session, patient: Patient, exclude: set[str] | None = None) -> list[Row[Any]]:
     """Store patients with the same birth date whose normalized family and first given name agree."""
     if patient.birth_date is None or not patient.family:
         return []
@@ -304,9 +309,7 @@ def name_dob_candidates(session: Session, patient: Patient, exclude: set[str] | 
     given = first_given(patient.given)
     if not family or not given:
         return []
-    rows = session.scalars(
-        select(PatientTable).where(PatientTable.birth_date == patient.birth_date).order_by(PatientTable.id)
-    ).all()
+    rows = _sql(session).execute(_BORN_ON, {"birth_date": patient.birth_date}).all()
     return [
         row
         for row in rows
@@ -322,10 +325,8 @@ def resolve_entry(session: Session, patient: Patient, document_id: str) -> Resol
     key = idents[0].key
     previous = _existing_link(session, document_id, key)
     if previous is not None:
-        row = session.get(PatientTable, previous.patient_id)
-        assert row is not None
-        enrich(row, patient)
-        _attach_identifiers(session, row.id, idents, document_id)
+        enrich(session, previous.patient_id, patient)
+        _attach_identifiers(session, previous.patient_id, idents, document_id)
         return previous
 
     source = {"source_path": patient.provenance.source_path, "locator": patient.provenance.locator}
@@ -335,9 +336,7 @@ def resolve_entry(session: Session, patient: Patient, document_id: str) -> Resol
             continue
         patient_id = found[0]
         rule = _rule_for(ident, session, patient_id)
-        row = session.get(PatientTable, patient_id)
-        assert row is not None
-        enrich(row, patient)
+        enrich(session, patient_id, patient)
         conflicts = _attach_identifiers(session, patient_id, idents, document_id)
         evidence: dict[str, Any] = {"matched": ident.key, **source}
         if len(found) > 1:
@@ -356,7 +355,7 @@ def resolve_entry(session: Session, patient: Patient, document_id: str) -> Resol
         if candidate.sex and patient.sex and candidate.sex != patient.sex:
             reasons.append(f"different sex ({patient.sex} vs {candidate.sex})")
         if not reasons:
-            enrich(candidate, patient)
+            enrich(session, candidate.id, patient)
             _attach_identifiers(session, candidate.id, idents, document_id)
             evidence["name"] = {"family": family_name(patient.family), "given": first_given(patient.given)}
             evidence["birth_date"] = patient.birth_date.isoformat() if patient.birth_date else None
