@@ -166,6 +166,30 @@ def test_a_document_the_store_refuses_does_not_take_its_batch_down(tmp_path: Pat
     assert documents == {"alpha", "gamma"}
 
 
+def test_a_document_another_run_stored_meanwhile_is_replaced_not_doubled(tmp_path: Path) -> None:
+    """Two ingests of the same folder at once: this run read the file before the other committed it."""
+    from assistant.ingest.pipeline import IngestSummary, Prepared, flush, read_file
+    from assistant.records.tables import RecordTable
+
+    note = tmp_path / "in" / "note.txt"
+    note.parent.mkdir()
+    note.write_text("Patient: mbi|1EG4TE5MK73\nCare manager note.\nPatient walks with a cane after a fall.\n",
+                    encoding="utf-8")
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    prepared = read_file(ctx, note, IngestSummary(), set())
+    assert isinstance(prepared, Prepared) and prepared.chunks
+    assert ingest_paths(ctx, [note]).documents == 1  # the other run commits first
+
+    summary = IngestSummary()
+    flush(ctx, [prepared], summary)
+    assert summary.errors == [] and summary.documents == 1
+    with Session(ctx.engine) as session:
+        chunks = session.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == prepared.document_id)).all()
+        records = session.scalars(select(RecordTable.seq).where(RecordTable.document_id == prepared.document_id)).all()
+    assert sorted(chunks) == sorted(chunk.chunk_id for chunk in prepared.chunks)
+    assert len(records) == len(prepared.parsed.patients) + len(prepared.parsed.records)
+
+
 def test_licence_readme_and_export_logs_beside_data_are_not_records(tmp_path: Path) -> None:
     folder = tmp_path / "export"
     folder.mkdir()

@@ -133,14 +133,18 @@ class Written:
     patients: int
 
 
-def write_rows(ctx: AppContext, session: Session, prepared: Prepared) -> Written:
+def write_rows(ctx: AppContext, session: Session, prepared: Prepared, in_ledger: bool = True) -> Written:
     """One document's SQL rows inside the caller's transaction: a previous version of the same file is
-    replaced, records go through the MPI, and chunks learn their patient ids."""
+    replaced, records go through the MPI, and chunks learn their patient ids. ``in_ledger=False`` (the
+    caller asked the ledger) skips replacing rows of this very document, which then cannot exist."""
     parsed, document_id = prepared.parsed, prepared.document_id
     stale = drop_previous_versions(ctx, session, parsed.source_path, document_id)
-    keys = ctx.patients.save_document(session, parsed, document_id)
+    keys = ctx.patients.save_document(session, parsed, document_id, replacing=in_ledger)
     chunks = assign_patients(prepared, keys)
-    stale += replace_rows(session, PATIENT, document_id, chunks)
+    if in_ledger:
+        stale += replace_rows(session, PATIENT, document_id, chunks)
+    else:
+        append_rows(session, PATIENT, document_id, chunks)
     return Written(chunks, stale, len(set(keys.values())))
 
 
@@ -153,8 +157,9 @@ def store_documents(ctx: AppContext, batch: list[Prepared], vectors: np.ndarray)
     """
     written: list[Written] = []
     with ctx.patients.transaction() as session:
+        in_ledger = ctx.patients.ledger_ids(session, [prepared.document_id for prepared in batch])
         for prepared in batch:
-            written.append(write_rows(ctx, session, prepared))
+            written.append(write_rows(ctx, session, prepared, prepared.document_id in in_ledger))
         stage_vectors(ctx.vectors, PATIENT, [chunk for w in written for chunk in w.chunks], vectors)
     ctx.vectors.delete(PATIENT, [chunk_id for w in written for chunk_id in w.stale])
     return written

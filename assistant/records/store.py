@@ -174,7 +174,10 @@ class DocumentWriter:
     crash or a bad line half-way leaves no trace and a re-run starts the document again.
     """
 
-    def __init__(self, session: Session, document_id: str, source_path: str, doc_format: str) -> None:
+    def __init__(self, session: Session, document_id: str, source_path: str, doc_format: str,
+                 replacing: bool = True) -> None:
+        """``replacing=False`` says the caller knows the ledger has no row for this document (so no records
+        either): nothing to look up or delete first."""
         self.session = session
         self.document_id = document_id
         self.keys: dict[str, str] = {}  # patient key -> store patient id, across all parts
@@ -183,11 +186,12 @@ class DocumentWriter:
         self.patient_count = 0
         self.warnings: list[str] = []
         sql = session.connection()  # Core statements on ledger and records rows, which the ORM never holds
-        sql.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
         ledger = {"source_path": source_path, "format": doc_format, "status": STATUS_WRITING,
                   "record_count": 0, "patient_count": 0, "warnings": []}  # fmt: skip
         this = DocumentTable.document_id == document_id
-        if sql.execute(select(DocumentTable.document_id).where(this)).first() is None:
+        if replacing:
+            sql.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
+        if not replacing or sql.execute(select(DocumentTable.document_id).where(this)).first() is None:
             sql.execute(insert(DocumentTable).values(document_id=document_id, ingested_at=datetime.now(UTC), **ledger))
         else:
             sql.execute(update(DocumentTable).where(this).values(**ledger))
@@ -256,13 +260,23 @@ class PatientStore:
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def save_document(self, session: Session, parsed: ParsedDocument, document_id: str) -> dict[str, str]:
+    def ledger_ids(self, session: Session, document_ids: list[str]) -> set[str]:
+        """Which of these documents the ledger holds, in one query for a whole batch: most of an ingest run's
+        documents are new, and a new document has nothing to replace."""
+        if not document_ids:
+            return set()
+        query = select(DocumentTable.document_id).where(DocumentTable.document_id.in_(document_ids))
+        return set(session.connection().scalars(query))
+
+    def save_document(self, session: Session, parsed: ParsedDocument, document_id: str,
+                      replacing: bool = True) -> dict[str, str]:
         """Write one parsed document inside the caller's transaction; return ``patient_key -> patient_id``.
 
-        Previous rows of the same ``document_id`` are replaced; MPI decisions made the first time are kept
-        (see ``mpi_links``), so saving the same document twice gives identical rows.
+        Previous rows of the same ``document_id`` are replaced (``replacing=False``: the caller knows there are
+        none); MPI decisions made the first time are kept (see ``mpi_links``), so saving the same document
+        twice gives identical rows.
         """
-        writer = DocumentWriter(session, document_id, parsed.source_path, parsed.format)
+        writer = DocumentWriter(session, document_id, parsed.source_path, parsed.format, replacing)
         keys = writer.add(parsed)
         writer.finish()
         return keys
