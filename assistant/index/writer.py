@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from assistant.index.chunking import Chunk
@@ -20,6 +20,11 @@ from assistant.index.embedder import Embedder
 from assistant.index.sentences import sentence_spans
 from assistant.index.tables import ChunkRow
 from assistant.index.vectors import VectorStore
+
+# Asked for every document written, built once (building a statement costs more than running it on SQLite).
+_CHUNK_IDS_OF = select(ChunkRow.chunk_id).where(ChunkRow.document_key == bindparam("document_key"))
+_DELETE_CHUNKS_OF = delete(ChunkRow).where(ChunkRow.document_key == bindparam("document_key"))
+_INSERT_CHUNKS = insert(ChunkRow)
 
 
 def chunk_metadata(chunk: Chunk) -> dict[str, str]:
@@ -100,9 +105,9 @@ def replace_rows(
 def delete_rows(session: Session, document_key: str) -> set[str]:
     """Drop a document's chunk rows (inside the caller's transaction); returns the ids they had."""
     sql = session.connection()  # chunk rows are only ever written as Core statements: nothing to flush first
-    old_ids = set(sql.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == document_key)))
+    old_ids = set(sql.scalars(_CHUNK_IDS_OF, {"document_key": document_key}))
     if old_ids:
-        sql.execute(delete(ChunkRow).where(ChunkRow.document_key == document_key))
+        sql.execute(_DELETE_CHUNKS_OF, {"document_key": document_key})
     return old_ids
 
 
@@ -136,7 +141,7 @@ def append_rows(
         for chunk, blob in zip(chunks, blobs, strict=True)
     ]
     if rows:
-        session.connection().execute(insert(ChunkRow), rows)  # one executemany, no unit-of-work flush
+        session.connection().execute(_INSERT_CHUNKS, rows)  # one executemany, no unit-of-work flush
 
 
 def sentence_vector_blobs(embedder: Embedder, chunks: Sequence[Chunk]) -> list[bytes]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from assistant.context import AppContext
@@ -38,6 +38,7 @@ from assistant.index.writer import (
 from assistant.ingest.chunks import document_sections, section_chunks
 from assistant.records.model import DocumentSection, ParsedDocument
 from assistant.records.store import DocumentWriter
+from assistant.records.tables import DocumentTable
 from connectors import registry
 from connectors.errors import ParseError
 from connectors.text import sha256_file
@@ -85,15 +86,16 @@ def iter_files(paths: Iterable[Path]) -> list[Path]:
     return [p for p in found if not p.name.endswith(SIDE_CAR_SUFFIXES) and not is_bookkeeping(p)]
 
 
+_OTHER_VERSIONS = select(DocumentTable.document_id).where(
+    DocumentTable.source_path == bindparam("source_path"), DocumentTable.document_id != bindparam("document_id")
+)  # asked for every file: built once
+
+
 def drop_previous_versions(ctx: AppContext, session: Session, source_path: str, document_id: str) -> list[str]:
     """Forget earlier contents of the same file (inside the caller's transaction); returns their chunk ids."""
-    from assistant.records.tables import DocumentTable
-
-    query = select(DocumentTable.document_id).where(
-        DocumentTable.source_path == source_path, DocumentTable.document_id != document_id
-    )
+    params = {"source_path": source_path, "document_id": document_id}
     stale: list[str] = []
-    for old_id in list(session.connection().scalars(query)):
+    for old_id in list(session.connection().scalars(_OTHER_VERSIONS, params)):
         stale += replace_rows(session, PATIENT, old_id, [])
         ctx.patients.delete_document(session, old_id)
     return stale
