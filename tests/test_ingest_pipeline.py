@@ -76,15 +76,18 @@ def test_ingest_is_idempotent_and_scoped(corpus: Path, tmp_path: Path) -> None:
         assert metadata["patient_id"] == by_id[chunk_id]
 
 
+def write_note(note: Path, finding: str) -> Path:
+    """A care manager's plain-text note about one patient (named by MBI)."""
+    note.parent.mkdir(exist_ok=True)
+    note.write_text(f"Patient: mbi|1EG4TE5MK73\nCare manager note.\n{finding}\n", encoding="utf-8")
+    return note
+
+
 def test_changed_file_replaces_its_previous_version(tmp_path: Path) -> None:
-    note = tmp_path / "in" / "note.txt"
-    note.parent.mkdir()
-    note.write_text("Patient: mbi|1EG4TE5MK73\nCare manager note.\nPatient walks with a cane after a fall.\n",
-                    encoding="utf-8")
+    note = write_note(tmp_path / "in" / "note.txt", "Patient walks with a cane after a fall.")
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
     assert ingest_paths(ctx, [note.parent]).documents == 1
-    note.write_text("Patient: mbi|1EG4TE5MK73\nCare manager note.\nPatient now uses a walker at home.\n",
-                    encoding="utf-8")
+    write_note(note, "Patient now uses a walker at home.")
     assert ingest_paths(ctx, [note.parent]).documents == 1
     with Session(ctx.engine) as session:
         texts = [row.text for row in session.scalars(select(ChunkRow).where(ChunkRow.collection == PATIENT))]
@@ -171,10 +174,7 @@ def test_a_document_another_run_stored_meanwhile_is_replaced_not_doubled(tmp_pat
     from assistant.ingest.pipeline import IngestSummary, Prepared, flush, read_file
     from assistant.records.tables import RecordTable
 
-    note = tmp_path / "in" / "note.txt"
-    note.parent.mkdir()
-    note.write_text("Patient: mbi|1EG4TE5MK73\nCare manager note.\nPatient walks with a cane after a fall.\n",
-                    encoding="utf-8")
+    note = write_note(tmp_path / "in" / "note.txt", "Patient walks with a cane after a fall.")
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
     prepared = read_file(ctx, note, IngestSummary(), set())
     assert isinstance(prepared, Prepared) and prepared.chunks
