@@ -135,7 +135,7 @@ class Written:
     patients: int
 
 
-def write_rows(ctx: AppContext, session: Session, prepared: Prepared, in_ledger: bool = True) -> Written:
+def write_rows(ctx: AppContext, session: Session, prepared: Prepared, in_ledger: bool) -> Written:
     """One document's SQL rows inside the caller's transaction: a previous version of the same file is
     replaced, records go through the MPI, and chunks learn their patient ids. ``in_ledger=False`` (the
     caller asked the ledger) skips replacing rows of this very document, which then cannot exist."""
