@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from assistant.context import open_context
 from assistant.demo.generator import generate
+from assistant.index.chunking import embed_text
 from assistant.index.tables import ChunkRow
 from assistant.index.vectors import PATIENT
 from assistant.ingest.pipeline import ingest_paths
@@ -58,7 +59,7 @@ def main() -> None:
             rows = session.execute(
                 select(ChunkRow.title, ChunkRow.section, ChunkRow.text).where(ChunkRow.collection == PATIENT)
             ).all()
-        texts = [f"{title}. {section}.\n{text}" for title, section, text in rows]  # Chunk.embed_text
+        texts = [embed_text(title, section, text) for title, section, text in rows]
         distinct = list(dict.fromkeys(texts))
         embed_runs: list[float] = []
         distinct_runs: list[float] = []

@@ -243,16 +243,6 @@ def to_code(concept: Any, prefer: Iterable[str] = ()) -> Code | None:
     )
 
 
-def _codes(concept: Any) -> set[tuple[str, str]]:
-    if not isinstance(concept, dict):
-        return set()
-    return {
-        (CODE_SYSTEMS.get(c.get("system", ""), c.get("system", "")), str(c.get("code")))
-        for c in concept.get("coding") or []
-        if isinstance(c, dict)
-    }
-
-
 def map_identifier(raw: dict[str, Any]) -> Identifier | None:
     """A FHIR Identifier in our systems (see module docstring); unknown systems keep their URI."""
     value = raw.get("value")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from assistant.context import open_context
 from assistant.demo.generator import generate
+from assistant.index.chunking import embed_text
 from assistant.index.embedder import Embedder
 from assistant.index.tables import ChunkRow
 from assistant.index.vectors import PATIENT
@@ -39,7 +40,7 @@ def test_texts_repeated_across_batches_are_embedded_once(tmp_path: Path, monkeyp
             select(ChunkRow.chunk_id, ChunkRow.title, ChunkRow.section, ChunkRow.text)
             .where(ChunkRow.collection == PATIENT)
         ).all()
-    texts = {chunk_id: f"{title}. {section}.\n{text}" for chunk_id, title, section, text in rows}
+    texts = {chunk_id: embed_text(title, section, text) for chunk_id, title, section, text in rows}
     assert len(set(texts.values())) < len(texts)  # the panel does repeat text across documents
     assert sorted(embedded) == sorted(set(texts.values()))  # each distinct text embedded exactly once
 

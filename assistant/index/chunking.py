@@ -29,6 +29,12 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def embed_text(title: str, section: str, text: str) -> str:
+    """What the embedder sees: title and section give short chunks their context. A function, not only the
+    property below, so that a stored chunk row (benchmarks, tests) rebuilds exactly the text that was embedded."""
+    return f"{title}. {section}.\n{text}"
+
+
 @dataclass(frozen=True)
 class Chunk:
     chunk_id: str
@@ -45,8 +51,7 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        """What the embedder sees: title and section give short chunks their context."""
-        return f"{self.title}. {self.section}.\n{self.text}"
+        return embed_text(self.title, self.section, self.text)
 
 
 @dataclass(frozen=True)
