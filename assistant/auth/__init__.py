@@ -1,0 +1,1 @@
+"""Authentication of people calling the API."""
