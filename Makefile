@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: install run test lint bench browser clean
+.PHONY: install run test test-fast lint bench browser clean
 
 install: $(STAMP)
 
@@ -21,11 +21,18 @@ $(STAMP): pyproject.toml requirements/lock.txt
 
 run: install
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail setup --demo-patients $(DEMO_PATIENTS)
+	@echo "Side panel: http://$(HOST):$(PORT)/login  (sign in with the key printed above)"
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail serve --host $(HOST) --port $(PORT)
 
 test: install browser
 	$(BIN)/ruff check assistant connectors tests benchmarks evals
 	$(BIN)/python -m pytest
+
+# The development lane: everything but the tests marked slow (servers, the local model, eval corpora, demo panels).
+# CI runs `make test`, the whole suite.
+test-fast: install
+	$(BIN)/ruff check assistant connectors tests benchmarks evals
+	$(BIN)/python -m pytest -m "not slow"
 
 # The side-panel browser test drives Debian's chromium (never a browser downloaded by a tool).
 browser:

@@ -1,7 +1,10 @@
 """The handles every command and request needs: settings, database engine, vector store, embedder.
 
 Why one object: the CLI, the API and the tests must open exactly the same components for a given
-data dir, and heavy handles (model, Chroma client) must be opened once per process.
+data dir, and heavy handles (model, Chroma client) must be opened once per process. Lower layers (index,
+retrieval, compose, ingest, the answer engine) never see this object: it builds the small dependency
+bundles they take (``search_deps``, ``answer_deps``, ``ingest_deps``, ``knowledge_deps``), and it owns the
+caches that must live exactly as long as its handles.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import os
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -17,6 +21,17 @@ from assistant.db import init_db
 from assistant.index.embedder import Embedder
 from assistant.index.vectors import VectorStore
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.ask import AnswerDeps
+    from assistant.auth.apikeys import KeyStore
+    from assistant.auth.authenticate import Authenticator
+    from assistant.auth.ratelimit import RateLimits
+    from assistant.compose.composer import SentenceVectorCache
+    from assistant.index.knowledge import KnowledgeDeps
+    from assistant.ingest.pipeline import IngestDeps
+    from assistant.retrieval.bm25 import ScopeCache
+    from assistant.retrieval.hybrid import SearchDeps
 
 _CONTEXTS: dict[str, AppContext] = {}
 _LOCK = threading.Lock()
@@ -50,6 +65,96 @@ class AppContext:
         from assistant.records.store import PatientStore
 
         return PatientStore(self.settings.resolved_database_url)
+
+    # Identity: keys, sessions and the authenticator share the context's database; the rate limits are per
+    # process unless CARETRAIL_RATE_LIMIT_STORAGE names a shared store.
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        from assistant.auth.apikeys import KeyStore
+
+        return KeyStore(self.engine)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        from datetime import timedelta
+
+        from assistant.auth.authenticate import Authenticator
+        from assistant.auth.sessions import SessionStore
+
+        sessions = SessionStore(self.engine, timedelta(minutes=self.settings.session_ttl_minutes))
+        return Authenticator(self.settings, self.keys, sessions)
+
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        from assistant.auth.ratelimit import RateLimits
+
+        settings = self.settings
+        return RateLimits(settings.rate_limit_storage, settings.rate_limit, settings.auth_failure_limit)
+
+    # Caches: one per context, so that they never outlive or cross the data dir and embedder that filled them.
+
+    @cached_property
+    def bm25_cache(self) -> ScopeCache:
+        """BM25 indexes of recently searched scopes, rebuilt when a scope's chunks change."""
+        from assistant.retrieval.bm25 import ScopeCache
+
+        return ScopeCache()
+
+    @cached_property
+    def sentence_vectors(self) -> SentenceVectorCache:
+        """Sentence embeddings the composer computes at answer time for chunks indexed without them."""
+        from assistant.compose.composer import SentenceVectorCache
+
+        return SentenceVectorCache()
+
+    # Dependency bundles: plain properties, built on each use from the cached handles above (cheap), so that a
+    # handle replaced on the context is what the next call sees.
+
+    @property
+    def search_deps(self) -> SearchDeps:
+        from assistant.retrieval.hybrid import SearchDeps
+
+        return SearchDeps(engine=self.engine, vectors=self.vectors, embedder=self.embedder,
+                          bm25_cache=self.bm25_cache)
+
+    @property
+    def answer_deps(self) -> AnswerDeps:
+        from assistant.ask import AnswerDeps
+
+        return AnswerDeps(
+            search=self.search_deps,
+            engine=self.engine,
+            embedder=self.embedder,
+            llm=self.llm,
+            sentence_vectors=self.sentence_vectors,
+            prompts_dir=self.settings.prompts_dir,
+            abstain_threshold=self.settings.abstain_threshold,
+            top_k=self.settings.top_k,
+        )
+
+    @property
+    def knowledge_deps(self) -> KnowledgeDeps:
+        from assistant.index.knowledge import KnowledgeDeps
+
+        return KnowledgeDeps(engine=self.engine, vectors=self.vectors, embedder=self.embedder,
+                             knowledge_dir=self.settings.knowledge_dir)
+
+    @property
+    def ingest_deps(self) -> IngestDeps:
+        from assistant.ingest.pipeline import IngestDeps
+
+        settings = self.settings
+        return IngestDeps(
+            patients=self.patients,
+            vectors=self.vectors,
+            embedder=self.embedder,
+            knowledge=self.knowledge_deps,
+            max_file_bytes=settings.max_file_bytes,
+            max_stream_file_bytes=settings.max_stream_file_bytes,
+            batch_documents=settings.ingest_batch_documents,
+            batch_chunks=settings.ingest_batch_chunks,
+        )
 
 
 def _prepare_data_dir(settings: Settings) -> None:

@@ -19,3 +19,20 @@ class NotFound(CaretrailError):
 class PermissionDenied(CaretrailError):
     status_code = 403
     exit_code = 2
+
+
+class Unauthenticated(CaretrailError):
+    """No credentials, or credentials that do not verify (expired, revoked, wrong audience)."""
+
+    status_code = 401
+    exit_code = 2
+
+
+class Conflict(CaretrailError):
+    status_code = 409
+    exit_code = 2
+
+
+class TooManyRequests(CaretrailError):
+    status_code = 429
+    exit_code = 2

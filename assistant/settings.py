@@ -77,6 +77,32 @@ class Settings(BaseSettings):
     abstain_threshold: float = 0.52
     top_k: int = 5
 
+    # Identity and access (docs/access.md). People sign in with OIDC bearer tokens from the ACO's identity
+    # provider; services and scripts with API keys; the side panel with a server-side session cookie.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_jwks_url: str | None = None
+    oidc_user_claim: str = "sub"
+    oidc_role_claim: str = "caretrail_role"
+    # Identity headers (X-Caretrail-User / X-Caretrail-Role) are honoured only from these client addresses
+    # (comma-separated), e.g. an EHR launch proxy on the same host. Empty: never.
+    trusted_proxies: str = ""
+    # The CLI acts as this local operator, in this role, with this user's panel; never as an anonymous admin.
+    cli_user: str = "local"
+    cli_role: str = "care_manager"
+    session_ttl_minutes: int = 480
+    # "none" is needed when an EHR on another site embeds the panel in an iframe (the cookie stays Secure).
+    session_cookie_samesite: Literal["strict", "lax", "none"] = "strict"
+    # Who may embed the side panel (CSP frame-ancestors), space-separated sources; "'none'" forbids embedding.
+    frame_ancestors: str = "'self'"
+    max_request_bytes: int = 2 * 1024 * 1024
+    rate_limit: str = "120/minute"  # per credential (key, token subject, session), `limits` notation
+    auth_failure_limit: str = "20/minute"  # failed sign-ins per client address before 429
+    rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379/0 to share limits between workers
+    # The interactive /docs page loads Swagger UI with an inline script, which the CSP forbids: off by default.
+    api_docs: bool = False
+
     @property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
@@ -94,6 +120,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.resolved_data_dir / "chroma"
+
+    @property
+    def trusted_proxy_hosts(self) -> frozenset[str]:
+        return frozenset(host.strip() for host in self.trusted_proxies.split(",") if host.strip())
 
     @property
     def cache_dir(self) -> Path:

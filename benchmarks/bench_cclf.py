@@ -28,7 +28,7 @@ base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 started = time.perf_counter()
 if mode == "streamed":
     from assistant.ingest.pipeline import ingest_paths
-    summary = ingest_paths(ctx, [path])
+    summary = ingest_paths(ctx.ingest_deps, [path])
     assert not summary.errors, summary.errors
     records = summary.records
 else:

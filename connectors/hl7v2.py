@@ -264,7 +264,12 @@ class _Reader:
         return f"{place} (line {self.line_of(name, index)})"
 
     def segment_list(self, name: str) -> list[hl7.Segment]:
-        return list(self.message.segments(name)) if self.has(name) else []
+        if not self.has(name):
+            return []
+        try:
+            return list(self.message.segments(name))
+        except KeyError:  # our line scan saw the name, but the hl7 library found no fields after it
+            raise ParseError(self.path, f"{name} segment has no fields", self.where(name)) from None
 
     def has(self, name: str) -> bool:
         return any(s.name == name for s in self.segments)

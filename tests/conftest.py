@@ -16,7 +16,7 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("CARETRAIL_USER", "test-user")
+    os.environ.setdefault("CARETRAIL_CLI_USER", "test-user")
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,9 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def knowledge_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("knowledge-data"))
+    # Tests send thousands of requests with a few keys from one address: the limits get their own tests.
+    return Settings(data_dir=tmp_path_factory.mktemp("knowledge-data"), rate_limit="100000/minute",
+                    auth_failure_limit="100000/minute")
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +39,7 @@ def knowledge_ctx(knowledge_settings: Settings):  # type: ignore[no-untyped-def]
     from assistant.index.knowledge import ingest_knowledge
 
     ctx = open_context(knowledge_settings)
-    report = ingest_knowledge(ctx)
+    report = ingest_knowledge(ctx.knowledge_deps)
     assert not report.errors, report.errors
     assert report.added >= 14
     return ctx

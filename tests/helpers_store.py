@@ -416,12 +416,11 @@ def test_panels_and_access(store_factory: StoreFactory) -> None:
 
     assert store.assign_panel("rn.alvarez", [oneil, garcia]) == 2
     assert store.assign_panel("rn.alvarez", [oneil]) == 0
-    assert store.panel_patient_ids("rn.alvarez") == {oneil, garcia}
-    assert store.can_access("rn.alvarez", "care_manager", oneil)
-    assert not store.can_access("rn.alvarez", "care_manager", nguyen)
-    assert not store.can_access("chw.kim", "chw", oneil)
-    assert store.can_access("steward", "admin", nguyen)
-    assert not store.can_access("steward", "admin", "pt-does-not-exist")
+    assert store.assigned_patient_ids("rn.alvarez") == {oneil, garcia}
+    assert store.in_panel("rn.alvarez", oneil)
+    assert not store.in_panel("rn.alvarez", nguyen)
+    assert not store.in_panel("chw.kim", oneil)
+    assert not store.in_panel("rn.alvarez", "pt-does-not-exist")
     with pytest.raises(KeyError):
         store.assign_panel("rn.alvarez", ["pt-does-not-exist"])
 
@@ -430,7 +429,7 @@ def test_panels_and_access(store_factory: StoreFactory) -> None:
     assert len(store.list_patients(limit=10)) == 3
     assert [p.id for p in store.list_patients(limit=1, offset=1)] == [nguyen]
     store.unassign_panel("rn.alvarez", [garcia])
-    assert store.panel_patient_ids("rn.alvarez") == {oneil}
+    assert store.assigned_patient_ids("rn.alvarez") == {oneil}
 
 
 CRASH_SCRIPT = textwrap.dedent(

@@ -9,10 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from assistant.context import open_context
 from assistant.intake.mllp import FS_CR, VT, frame
 from assistant.settings import REPO_ROOT, Settings
 from tests.helpers import free_port
+
+pytestmark = pytest.mark.slow  # runs `caretrail listen-adt` as a subprocess and ingests what it receives
 
 A01 = "\r".join([
     "MSH|^~\\&|EPICADT|GOODHOSP|CARETRAIL|ACO|20261110083000||ADT^A01^ADT_A01|INTAKE01|P|2.5.1",

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from assistant.ask import ask
 from assistant.audit.log import AuditLog, audit_log_for
 from assistant.context import open_context
 from assistant.db import init_db
+from assistant.services.answers import ask
+from assistant.services.caller import Caller
 from assistant.settings import Settings
 from tests.helpers import postgres_schema
 
@@ -70,7 +71,8 @@ def test_truncated_tail_is_detected_by_the_head_file(log: AuditLog, tmp_path) ->
 
 
 def test_every_answer_is_audited_before_it_returns(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
-    result = ask(knowledge_ctx, "When must the TCM interactive contact happen after discharge?", user="nurse-7")
+    nurse = Caller("nurse-7", "care_manager", "cli")
+    result = ask(knowledge_ctx, nurse, "When must the TCM interactive contact happen after discharge?")
     row = audit_log_for(knowledge_ctx).get(result["audit_id"])
     assert row is not None
     assert row.user == "nurse-7" and row.role == "care_manager" and row.event == "ask"

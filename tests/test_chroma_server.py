@@ -11,12 +11,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.ask import ask
 from assistant.context import open_context
 from assistant.index.knowledge import ingest_knowledge
 from assistant.index.vectors import KNOWLEDGE
+from assistant.services.answers import ask
+from assistant.services.caller import Caller
 from assistant.settings import Settings
 from tests.helpers import free_port
+
+pytestmark = pytest.mark.slow  # starts a Chroma server (and uses PostgreSQL): about 2 minutes
+
+READER = Caller("reader", "care_manager", "cli")
+STEWARD = Caller("steward", "admin", "cli")
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +53,13 @@ def chroma_server(tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_http_mode_gives_the_same_answers_as_embedded(chroma_server, knowledge_ctx, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, chroma_mode="http", chroma_port=chroma_server)
     ctx = open_context(settings)
-    report = ingest_knowledge(ctx)
+    report = ingest_knowledge(ctx.knowledge_deps)
     assert report.errors == [] and report.added >= 14
     assert ctx.vectors.count(KNOWLEDGE) == knowledge_ctx.vectors.count(KNOWLEDGE)
-    assert ingest_knowledge(ctx).unchanged == report.added
+    assert ingest_knowledge(ctx.knowledge_deps).unchanged == report.added
     for question in ("What does STEADI stand for?", "How many beneficiaries must a standard LEAD ACO align?"):
-        remote = ask(ctx, question)
-        local = ask(knowledge_ctx, question)
+        remote = ask(ctx, READER, question)
+        local = ask(knowledge_ctx, READER, question)
         assert remote["answer"] == local["answer"]
         assert [c["sha256"] for c in remote["citations"]] == [c["sha256"] for c in local["citations"]]
 
@@ -75,13 +81,13 @@ def test_scale_stack_postgres_and_chroma_server(chroma_server, tmp_path) -> None
         )
         ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=scoped, chroma_mode="http",
                                     chroma_port=chroma_server))
-        assert ingest_knowledge(ctx).errors == []
-        summary = ingest_paths(ctx, [notes])
+        assert ingest_knowledge(ctx.knowledge_deps).errors == []
+        summary = ingest_paths(ctx.ingest_deps, [notes])
         assert summary.errors == [] and summary.documents == 1
-        assert ingest_paths(ctx, [notes]).skipped_unchanged == 1
-        result = ask(ctx, "Who drives the patient to dialysis?", patient_ref="1EG4TE5MK73", role="admin")
+        assert ingest_paths(ctx.ingest_deps, [notes]).skipped_unchanged == 1
+        result = ask(ctx, STEWARD, "Who drives the patient to dialysis?", patient_ref="1EG4TE5MK73")
         assert "son drives the patient" in result["answer"]
-        assert ask(ctx, "What does STEADI stand for?")["citations"]
+        assert ask(ctx, READER, "What does STEADI stand for?")["citations"]
         assert audit_log_for(ctx).verify().ok
         schema = scoped.rsplit("%3D", 1)[1]
         with admin.begin() as connection:

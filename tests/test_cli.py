@@ -11,6 +11,8 @@ import pytest
 
 from assistant.settings import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # a real server, subprocesses or a knowledge index of its own
+
 
 def _run(args: list[str], data_dir, **extra_env: str) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     env = {**os.environ, "CARETRAIL_DATA_DIR": str(data_dir), **extra_env}
@@ -38,9 +40,13 @@ def test_ask_json_contract_and_audit_verify(data_dir) -> None:  # type: ignore[n
 
     verified = _run(["audit", "verify"], data_dir)
     assert verified.returncode == 0, verified.stderr
-    exported = _run(["audit", "export"], data_dir)
-    ids = [json.loads(line)["audit_id"] for line in exported.stdout.splitlines()]
-    assert body["audit_id"] in ids
+    refused = _run(["audit", "export"], data_dir)  # the default operator is a care manager
+    assert refused.returncode == 2 and "may not use audit.read" in refused.stderr
+    exported = _run(["audit", "export"], data_dir, CARETRAIL_CLI_ROLE="admin")
+    rows = [json.loads(line) for line in exported.stdout.splitlines()]
+    asked = next(row for row in rows if row["audit_id"] == body["audit_id"])
+    assert asked["user"] == "test-user" and asked["payload"]["caller"]["auth"] == "cli"
+    assert any(row["event"] == "access.denied" and row["payload"]["action"] == "audit.read" for row in rows)
 
 
 def test_bad_usage_exits_2_with_one_line(data_dir) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import pytest
 
 from assistant.demo.generator import REFERENCE_DATE, generate, luhn_check_digit, npi_is_valid
 from assistant.records.model import Coverage, DocumentSection, Encounter, Medication, Observation
-from connectors import fhir
+from connectors import cclf, fhir
 
 MBI_RE = re.compile(
     r"^[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9][0-9]"
@@ -177,7 +177,6 @@ def test_cli_prints_one_line(tmp_path: Path) -> None:
 
 
 def test_cclf_files_plant_attribution_mismatches(panel: tuple[Path, dict]) -> None:
-    cclf = pytest.importorskip("connectors.cclf")
     out, manifest = panel
     planted = manifest["cclf"]
     people = [r for r in manifest["patients"] if r["duplicate_of"] is None]

@@ -32,7 +32,7 @@ def test_texts_repeated_across_batches_are_embedded_once(tmp_path: Path, monkeyp
     monkeypatch.setattr(Embedder, "embed", counting_embed)
     # Two documents per batch: the demo's template sections ("Pending results: none") recur in every batch.
     ctx = open_context(Settings(data_dir=tmp_path / "data", ingest_batch_documents=2))
-    summary = ingest_paths(ctx, [tmp_path / "demo"])
+    summary = ingest_paths(ctx.ingest_deps, [tmp_path / "demo"])
     assert summary.errors == [] and summary.documents >= 8
 
     with Session(ctx.engine) as session:

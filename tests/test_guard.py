@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from assistant.llm.guard import GuardedLLM, PHILeakRefused, get_llm
 from assistant.llm.openai_compat import OpenAICompatBackend
+from assistant.redaction import dates
 from assistant.redaction.transform import PseudonymSession
 from assistant.settings import Settings
 
@@ -89,6 +92,48 @@ def test_no_planted_identifier_reaches_the_model_server(server: str, tmp_path) -
     assert [e["event"] for e in events] == ["llm_call"]
     audited = json.dumps(events)
     assert all(value not in audited for value in PLANTED.values())
+
+
+def test_a_patients_surrogates_and_date_offset_persist_in_the_encrypted_vault(server: str, tmp_path: Path) -> None:
+    """Two calls about one patient, through two guards built from settings (two processes, in effect).
+
+    Without the vault the second call would number its people afresh in reading order (the daughter comes
+    first there) and draw a new date offset, so a reply could not be mapped back consistently across calls.
+    """
+    doctor, daughter = PLANTED["doctor"], PLANTED["daughter"]
+    settings = Settings(data_dir=tmp_path, llm_backend="openai", openai_base_url=server, openai_model="m")
+    first_llm, second_llm = get_llm(settings), get_llm(settings)
+    assert isinstance(first_llm, GuardedLLM) and isinstance(second_llm, GuardedLLM)
+    first = first_llm.complete(
+        [{"role": "user", "content": f"Dr. {doctor} spoke with {daughter} about her mother, born {PLANTED['dob']}."}],
+        patient_id="p-9",
+    )
+    second = second_llm.complete(
+        [{"role": "user", "content": f"{daughter} called back. Dr. {doctor} will see her mother on 03/14/2024."}],
+        patient_id="p-9",
+    )
+    sent_first = first.pseudonymized_messages[-1]["content"]
+    sent_second = second.pseudonymized_messages[-1]["content"]
+
+    said = re.fullmatch(r"Dr\. (PERSON_\d+) spoke with (PERSON_\d+) about her mother, born (\S+)\.", sent_first)
+    again = re.fullmatch(r"(PERSON_\d+) called back\. Dr\. (PERSON_\d+) will see her mother on (\S+)\.", sent_second)
+    assert said and again, (sent_first, sent_second)
+    assert (again.group(2), again.group(1)) == (said.group(1), said.group(2))  # same person, same surrogate
+
+    def shift_days(shifted: str, original: str) -> int:
+        return (dates.parse(shifted).value - dates.parse(original).value).days  # type: ignore[union-attr]
+
+    offset = shift_days(said.group(3), PLANTED["dob"])
+    assert offset != 0 and shift_days(again.group(3), "03/14/2024") == offset
+    # the reply to the second call, which quotes its surrogates, comes back with the real names
+    assert daughter in second.text and doctor in second.text
+
+    stored = [path for path in (tmp_path / "vault").rglob("*") if path.is_file()]
+    assert len(stored) == 2  # the patient's date offset and the patient's surrogate mapping
+    for path in stored:
+        raw = path.read_bytes()
+        for value in (doctor, daughter, *doctor.split(), *daughter.split(), PLANTED["dob"], "p-9"):
+            assert value.encode() not in raw, f"{value} is readable in {path.name}"
 
 
 def test_refuses_and_audits_when_the_scan_still_finds_an_identifier(server: str) -> None:

@@ -59,12 +59,13 @@ def snapshot(data_dir: Path) -> dict:
     return state
 
 
+@pytest.mark.slow  # ingests a generated demo panel plus real C-CDA and HL7
 def test_ingest_is_idempotent_and_scoped(corpus: Path, tmp_path: Path) -> None:
     ctx = open_context(Settings(data_dir=tmp_path))
-    first = ingest_paths(ctx, [corpus])
+    first = ingest_paths(ctx.ingest_deps, [corpus])
     assert first.errors == [], first.errors
     assert first.documents == first.files and first.chunks > 50 and first.patients >= 24
-    second = ingest_paths(ctx, [corpus])
+    second = ingest_paths(ctx.ingest_deps, [corpus])
     assert second.documents == 0 and second.skipped_unchanged == first.files and second.errors == []
     with Session(ctx.engine) as session:
         rows = session.scalars(select(ChunkRow).where(ChunkRow.collection == PATIENT)).all()
@@ -86,9 +87,9 @@ def write_note(note: Path, finding: str) -> Path:
 def test_changed_file_replaces_its_previous_version(tmp_path: Path) -> None:
     note = write_note(tmp_path / "in" / "note.txt", "Patient walks with a cane after a fall.")
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
-    assert ingest_paths(ctx, [note.parent]).documents == 1
+    assert ingest_paths(ctx.ingest_deps, [note.parent]).documents == 1
     write_note(note, "Patient now uses a walker at home.")
-    assert ingest_paths(ctx, [note.parent]).documents == 1
+    assert ingest_paths(ctx.ingest_deps, [note.parent]).documents == 1
     with Session(ctx.engine) as session:
         texts = [row.text for row in session.scalars(select(ChunkRow).where(ChunkRow.collection == PATIENT))]
     assert any("walker" in text for text in texts) and not any("cane" in text for text in texts)
@@ -104,6 +105,7 @@ def _documents_committed(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # two CLI ingest processes of the demo corpus: about 40 s
 def test_kill_9_mid_ingest_then_rerun_equals_a_clean_run(corpus: Path, tmp_path: Path) -> None:
     clean_dir, crashed_dir = tmp_path / "clean", tmp_path / "crashed"
     command = [sys.executable, "-m", "assistant", "ingest", str(corpus), "--json"]
@@ -160,7 +162,7 @@ def test_a_document_the_store_refuses_does_not_take_its_batch_down(tmp_path: Pat
         prepare(document("gamma", [Identifier(system="mbi", value="2QW7RT9PK41")]), "c" * 64),
     ]
     summary = IngestSummary()
-    flush(ctx, batch, summary)
+    flush(ctx.ingest_deps, batch, summary)
     assert summary.documents == 2 and [Path(e["path"]).name for e in summary.errors] == ["broken.txt"]
     assert ctx.patients.is_ingested("a" * 64) and ctx.patients.is_ingested("c" * 64)
     assert not ctx.patients.is_ingested("b" * 64)
@@ -176,12 +178,12 @@ def test_a_document_another_run_stored_meanwhile_is_replaced_not_doubled(tmp_pat
 
     note = write_note(tmp_path / "in" / "note.txt", "Patient walks with a cane after a fall.")
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
-    prepared = read_file(ctx, note, IngestSummary(), set())
+    prepared = read_file(ctx.ingest_deps, note, IngestSummary(), set())
     assert isinstance(prepared, Prepared) and prepared.chunks
-    assert ingest_paths(ctx, [note]).documents == 1  # the other run commits first
+    assert ingest_paths(ctx.ingest_deps, [note]).documents == 1  # the other run commits first
 
     summary = IngestSummary()
-    flush(ctx, [prepared], summary)
+    flush(ctx.ingest_deps, [prepared], summary)
     assert summary.errors == [] and summary.documents == 1
     with Session(ctx.engine) as session:
         chunks = session.scalars(select(ChunkRow.chunk_id).where(ChunkRow.document_key == prepared.document_id)).all()
@@ -200,5 +202,5 @@ def test_licence_readme_and_export_logs_beside_data_are_not_records(tmp_path: Pa
     note.write_text("Patient: mbi|1EG4TE5MK73\nDaughter helps with the pill box.\n", encoding="utf-8")
     assert iter_files([folder]) == [note]
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
-    summary = ingest_paths(ctx, [folder])
+    summary = ingest_paths(ctx.ingest_deps, [folder])
     assert summary.errors == [] and summary.files == 1 and summary.documents == 1

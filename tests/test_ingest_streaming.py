@@ -57,7 +57,7 @@ def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path,
     assert path.stat().st_size > 1_000_000
     ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=1_000_000, database_url=database_url))
     progress: list[tuple[str, int]] = []
-    summary = ingest_paths(ctx, [path], on_part=lambda p, records: progress.append((p.name, records)))
+    summary = ingest_paths(ctx.ingest_deps, [path], on_part=lambda p, records: progress.append((p.name, records)))
     assert summary.errors == [] and summary.documents == 1
     assert summary.records == LINES and summary.patients == 40  # stub patients, one per MBI, across parts
     assert progress == [(path.name, cclf.PART_LINES), (path.name, 2 * cclf.PART_LINES), (path.name, LINES)]
@@ -69,7 +69,7 @@ def test_a_claim_file_over_the_whole_file_limit_is_read_in_parts(tmp_path: Path,
     assert last.provenance.locator == f"line {max(range(7, LINES, 40)) + 1}"  # claim i is on line i + 1
     assert last.place_of_service == "11"
     # Unchanged on a re-run; the ledger has the whole file's counts.
-    assert ingest_paths(ctx, [path]).skipped_unchanged == 1
+    assert ingest_paths(ctx.ingest_deps, [path]).skipped_unchanged == 1
     with Session(ctx.engine) as session:
         ledger = session.scalars(select(DocumentTable)).one()
     assert (ledger.status, ledger.record_count) == ("ingested", LINES)
@@ -82,7 +82,7 @@ def test_a_bad_line_in_the_last_part_keeps_nothing_of_the_file(tmp_path: Path, d
     lines[bad] = lines[bad][:47] + b"2026-13-45" + lines[bad][57:]  # CLM_FROM_DT, columns 48-57
     path.write_bytes(b"\n".join(lines))
     ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=database_url))
-    summary = ingest_paths(ctx, [path])
+    summary = ingest_paths(ctx.ingest_deps, [path])
     assert summary.documents == 0 and len(summary.errors) == 1
     error = summary.errors[0]["error"]
     assert path.name in error and f"line {LINES}" in error and "columns 48-57" in error and "CLM_FROM_DT" in error
@@ -90,7 +90,7 @@ def test_a_bad_line_in_the_last_part_keeps_nothing_of_the_file(tmp_path: Path, d
     assert _counts(ctx) == (0, 0)  # the first two parts were written, then rolled back with the rest
     # Fixed and re-run: the whole file lands.
     path.write_bytes(b"\n".join(lines[:bad] + lines[bad + 1 :]))
-    again = ingest_paths(ctx, [path])
+    again = ingest_paths(ctx.ingest_deps, [path])
     assert again.errors == [] and again.records == LINES - 1
     assert _counts(ctx) == (1, LINES - 1)
 
@@ -98,7 +98,7 @@ def test_a_bad_line_in_the_last_part_keeps_nothing_of_the_file(tmp_path: Path, d
 def test_over_the_stream_limit_is_refused_with_the_setting_named(tmp_path: Path) -> None:
     path = _claims_file(tmp_path / "in")
     ctx = open_context(Settings(data_dir=tmp_path / "data", max_stream_file_bytes=1_000_000))
-    summary = ingest_paths(ctx, [path])
+    summary = ingest_paths(ctx.ingest_deps, [path])
     assert summary.documents == 0
     assert "CARETRAIL_MAX_STREAM_FILE_BYTES" in summary.errors[0]["error"]
 
@@ -129,10 +129,11 @@ def test_bulk_ndjson_in_parts_reads_the_same_records_as_whole(monkeypatch: pytes
     assert [r.model_dump() for part in parts for r in part.records] == [r.model_dump() for r in whole.records]
 
 
+@pytest.mark.slow  # ingests a real BCDA bulk export
 @pytest.mark.skipif(not BULK.is_dir(), reason="shared sample data not present")
 def test_a_bulk_export_folder_ingests_cleanly(tmp_path: Path) -> None:
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
-    summary = ingest_paths(ctx, [BULK])
+    summary = ingest_paths(ctx.ingest_deps, [BULK])
     assert summary.errors == []  # the export's log.ndjson and LICENSE are bookkeeping, not records
     assert summary.documents == len(list(BULK.glob("*.000.ndjson"))) and summary.patients >= 10
     assert summary.chunks > 0  # DocumentReference notes become cited text
@@ -158,7 +159,7 @@ def test_ndjson_over_the_whole_file_limit_lands_as_one_document(tmp_path: Path,
     monkeypatch.setattr(fhir, "NDJSON_PART_LINES", 100)
     path = _ndjson(tmp_path / "in", 450)
     ctx = open_context(Settings(data_dir=tmp_path / "data", max_file_bytes=20_000))
-    summary = ingest_paths(ctx, [path])
+    summary = ingest_paths(ctx.ingest_deps, [path])
     assert summary.errors == [] and summary.documents == 1 and summary.records == 450
     patient = ctx.patients.resolve_patient("1EG4TE5MK73")
     assert patient is not None
@@ -170,7 +171,7 @@ def test_ndjson_bad_last_line_names_it_and_keeps_nothing(tmp_path: Path, monkeyp
     monkeypatch.setattr(fhir, "NDJSON_PART_LINES", 100)
     path = _ndjson(tmp_path / "in", 450, last_line='{"resourceType": "Observation", "id": ')
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
-    summary = ingest_paths(ctx, [path])
+    summary = ingest_paths(ctx.ingest_deps, [path])
     assert summary.documents == 0
     assert "line 452" in summary.errors[0]["error"] and "invalid JSON" in summary.errors[0]["error"]
     assert _counts(ctx) == (0, 0)
@@ -179,9 +180,9 @@ def test_ndjson_bad_last_line_names_it_and_keeps_nothing(tmp_path: Path, monkeyp
 def test_a_new_version_of_a_claim_file_replaces_the_old_one(tmp_path: Path) -> None:
     path = _claims_file(tmp_path / "in")
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
-    assert ingest_paths(ctx, [path]).records == LINES
+    assert ingest_paths(ctx.ingest_deps, [path]).records == LINES
     lines = path.read_bytes().split(b"\n")
     path.write_bytes(b"\n".join(lines[: cclf.PART_LINES]) + b"\n")  # CMS re-issued the file, shorter
-    again = ingest_paths(ctx, [path])
+    again = ingest_paths(ctx.ingest_deps, [path])
     assert again.errors == [] and again.documents == 1 and again.records == cclf.PART_LINES
     assert _counts(ctx) == (1, cclf.PART_LINES)  # the old version's ledger row and records are gone

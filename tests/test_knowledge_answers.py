@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from assistant.ask import ask
-from assistant.audit.log import audit_log_for
+from assistant.ask import MAX_QUESTION_CHARS, SCHEMA, answer
+from assistant.errors import BadRequest
 from assistant.index.vectors import KNOWLEDGE
 from assistant.retrieval.hybrid import Scope, search
 from assistant.settings import REPO_ROOT
@@ -31,8 +31,8 @@ def test_retrieval_recall_at_5(knowledge_ctx, qa) -> None:  # type: ignore[no-un
     found = 0
     misses = []
     for row in qa:
-        hits = search(knowledge_ctx, row["question"], Scope(KNOWLEDGE), k=5)
-        if set(row["doc_ids"]) & {hit.row.doc_id for hit in hits}:
+        hits = search(knowledge_ctx.search_deps, row["question"], Scope(KNOWLEDGE), k=5)
+        if set(row["doc_ids"]) & {hit.doc_id for hit in hits}:
             found += 1
         else:
             misses.append(row["id"])
@@ -44,8 +44,9 @@ def test_every_sentence_is_cited_and_opens_exactly(knowledge_ctx, qa) -> None:  
     answered = 0
     key_facts = 0
     for row in qa:
-        result = ask(knowledge_ctx, row["question"])
-        assert set(result) >= {"answer", "sentences", "citations", "abstained", "audit_id"}
+        result = answer(knowledge_ctx.answer_deps, row["question"], None, "care_manager").response
+        assert set(result) == {"schema", "answer", "sentences", "citations", "abstained", "patient_id"}
+        assert result["schema"] == SCHEMA and result["patient_id"] is None
         if result["abstained"]:
             assert result["sentences"] == [] and result["citations"] == []
             continue
@@ -67,15 +68,23 @@ def test_every_sentence_is_cited_and_opens_exactly(knowledge_ctx, qa) -> None:  
 def test_out_of_scope_questions_abstain(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
     rows = _load("knowledge_out_of_scope.jsonl")
     assert len(rows) >= 10
-    answered = [row["question"] for row in rows if not ask(knowledge_ctx, row["question"])["abstained"]]
+    deps = knowledge_ctx.answer_deps
+    answered = [row["question"] for row in rows
+                if not answer(deps, row["question"], None, "care_manager").response["abstained"]]
     assert not answered, f"answered out-of-scope questions: {answered}"
 
 
 def test_codes_the_sources_never_mention_are_not_answered(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
     """A close-sounding question about an unknown code must abstain; the same about a known code must not."""
-    unknown = ask(knowledge_ctx, "How do I bill CPT 99214 for this visit?")
-    assert unknown["abstained"] and unknown["citations"] == []
-    row = audit_log_for(knowledge_ctx).get(unknown["audit_id"])
-    assert row.payload["unknown_numbers"] == ["99214"]
-    known = ask(knowledge_ctx, "How do I bill CPT 99496 for this visit?")
+    deps = knowledge_ctx.answer_deps
+    unknown = answer(deps, "How do I bill CPT 99214 for this visit?", None, "care_manager")
+    assert unknown.response["abstained"] and unknown.response["citations"] == []
+    assert unknown.audit_payload["unknown_numbers"] == ["99214"]
+    known = answer(deps, "How do I bill CPT 99496 for this visit?", None, "care_manager").response
     assert not known["abstained"] and "99496" in known["answer"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * (MAX_QUESTION_CHARS + 1)])
+def test_empty_or_overlong_questions_are_bad_requests(knowledge_ctx, question: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadRequest):
+        answer(knowledge_ctx.answer_deps, question, None, "care_manager")

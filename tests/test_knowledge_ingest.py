@@ -27,12 +27,12 @@ def test_unchanged_is_skipped_and_changed_is_replaced(tmp_path) -> None:  # type
         shutil.copy(REPO_ROOT / "knowledge" / name, knowledge / name)
     ctx = open_context(Settings(data_dir=tmp_path / "data", knowledge_dir=knowledge))
 
-    first = ingest_knowledge(ctx)
+    first = ingest_knowledge(ctx.knowledge_deps)
     assert (first.added, first.unchanged, first.errors) == (2, 0, [])
     vectors_before = ctx.vectors.count(KNOWLEDGE)
     ids_before = _chunk_ids(ctx, "tcm")
 
-    second = ingest_knowledge(ctx)
+    second = ingest_knowledge(ctx.knowledge_deps)
     assert (second.added, second.replaced, second.unchanged, second.chunks) == (0, 0, 2, 0)
     assert ctx.vectors.count(KNOWLEDGE) == vectors_before
     assert _chunk_ids(ctx, "tcm") == ids_before
@@ -40,7 +40,7 @@ def test_unchanged_is_skipped_and_changed_is_replaced(tmp_path) -> None:  # type
     path = knowledge / "tcm.md"
     marker = "Zebrafinch protocol note: the caretrail test marker sentence lives only in the edited copy."
     path.write_text(path.read_text(encoding="utf-8") + f"\n## Test marker\n\n{marker}\n", encoding="utf-8")
-    third = ingest_knowledge(ctx)
+    third = ingest_knowledge(ctx.knowledge_deps)
     assert (third.replaced, third.unchanged) == (1, 1)
     ids_after = _chunk_ids(ctx, "tcm")
     assert ids_after != ids_before
@@ -49,5 +49,5 @@ def test_unchanged_is_skipped_and_changed_is_replaced(tmp_path) -> None:  # type
         total_rows = session.scalar(select(func.count()).select_from(ChunkRow))
     assert ctx.vectors.count(KNOWLEDGE) == total_rows
     assert set(ctx.vectors.ids_where(KNOWLEDGE, {"doc_id": "tcm"})) == ids_after
-    hits = search(ctx, "zebrafinch protocol marker", Scope(KNOWLEDGE), k=3)
-    assert hits and marker in hits[0].row.text
+    hits = search(ctx.search_deps, "zebrafinch protocol marker", Scope(KNOWLEDGE), k=3)
+    assert hits and marker in hits[0].text

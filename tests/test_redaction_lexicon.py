@@ -66,6 +66,7 @@ def test_eponym_after_a_title_is_a_person_but_not_alone() -> None:
     assert detect("Foley removed, voiding.") == []
 
 
+@pytest.mark.slow  # scores the PhysioNet eval corpus: about 10 s
 @pytest.mark.skipif(not PHYSIONET_DIR.is_dir(), reason="PhysioNet deid corpus absent")
 def test_physionet_halves_split_and_held_out_half_scores() -> None:
     dev, held = load_physionet(half="dev"), load_physionet(half="heldout")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from assistant.redaction import dates
 from assistant.redaction.transform import PseudonymSession, pseudonymize, redact
-from assistant.redaction.vault import Vault, VaultError
+from assistant.redaction.vault import Vault, VaultError, load_or_create_key
 from assistant.settings import Settings
 
 NOTE = ("Eleanor Whitfield (MBI 1EG4-TE5-MK73) was admitted 03/14/2024 and discharged 03/18/2024. "
@@ -76,6 +77,31 @@ def test_vault_key_is_generated_with_0600_when_not_configured(tmp_path: Path) ->
     assert key_file.exists()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert Vault.from_settings(settings)._fernet.decrypt(vault._fernet.encrypt(b"x")) == b"x"
+
+
+def test_processes_racing_to_create_the_key_all_get_the_same_one(tmp_path: Path) -> None:
+    """Every API worker builds the guard's vault at start-up; a second key would make the first one's records
+    unreadable, and a half-written file would be read as a broken key."""
+    settings = Settings(data_dir=tmp_path, vault_key=None)
+    start = threading.Barrier(8)
+    keys: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        start.wait()
+        try:
+            keys.append(load_or_create_key(settings))
+        except BaseException as exc:  # noqa: BLE001 - collected and reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(keys) == 8
+    assert set(keys) == {(tmp_path / "vault.key").read_bytes()}
+    assert [p.name for p in tmp_path.iterdir()] == ["vault.key"]  # no private copies left behind
 
 
 def test_vault_key_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,10 +15,14 @@ from fastapi.testclient import TestClient
 from assistant.api.app import create_app
 from assistant.api.deps import get_ctx
 from assistant.context import AppContext, open_context
+from assistant.demo.generator import generate
 from assistant.records.model import Code, Coverage, Encounter, Identifier, ParsedDocument, Patient
 from assistant.records.roster import RosterReport, audit, one_year_before
 from assistant.records.store import PatientStore
 from assistant.settings import REPO_ROOT, Settings
+from connectors import cclf, registry
+from connectors.text import sha256_bytes
+from tests.helpers_auth import bearer
 from tests.helpers_store import (
     MBI_GARCIA,
     MBI_LEE,
@@ -250,14 +254,15 @@ def test_no_cclf8_means_no_attribution_findings(tmp_path: Path) -> None:
     assert audit(store, AS_OF).by_kind("attribution_mismatch") == []
 
 
-def _cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CARETRAIL_DATA_DIR": str(data_dir), "COLUMNS": "240"}
+def _cli(args: list[str], data_dir: Path, role: str = "analyst") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CARETRAIL_DATA_DIR": str(data_dir), "COLUMNS": "240", "CARETRAIL_CLI_ROLE": role}
     env.pop("CARETRAIL_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_cli_roster_audit(panel, report: RosterReport) -> None:  # type: ignore[no-untyped-def]
     data_dir = panel[0]
     done = _cli(["roster", "audit", "--as-of", "2026-11-15", "--json"], data_dir)
@@ -265,6 +270,7 @@ def test_cli_roster_audit(panel, report: RosterReport) -> None:  # type: ignore[
     body = json.loads(done.stdout)
     expected = report.to_dict()
     body.pop("generated_at"), expected.pop("generated_at")
+    assert body.pop("audit_id")  # the CLI's read of the roster is audited like the API's
     assert body == expected
 
     table = _cli(["roster", "audit", "--as-of", "2026-11-15"], data_dir)
@@ -275,19 +281,24 @@ def test_cli_roster_audit(panel, report: RosterReport) -> None:  # type: ignore[
     bad = _cli(["roster", "audit", "--as-of", "15/11/2026"], data_dir)
     assert bad.returncode == 2 and "--as-of must be a date" in bad.stderr
 
+    # The CLI's default operator is a care manager: the roster lists every beneficiary, so it is refused.
+    refused = _cli(["roster", "audit", "--json"], data_dir, role="care_manager")
+    assert refused.returncode == 2 and "care_manager role may not use roster.audit" in refused.stderr
+
 
 @pytest.fixture(scope="module")
 def client(panel):  # type: ignore[no-untyped-def]
     ctx: AppContext = open_context(Settings(data_dir=panel[0]))
-    app = create_app()
+    app = create_app(ctx.settings)
     app.dependency_overrides[get_ctx] = lambda: ctx
     with TestClient(app) as test_client:
+        test_client.ctx = ctx  # type: ignore[attr-defined]
         yield test_client
 
 
 def test_api_patient_lookup_by_any_id_and_panel_rules(client: TestClient, panel) -> None:  # type: ignore[no-untyped-def]
     store, ids = panel[1], panel[2]
-    admin = {"X-Caretrail-User": "steward", "X-Caretrail-Role": "admin"}
+    admin = bearer(client.ctx, "admin", "steward")  # type: ignore[attr-defined]
     for ref in [ids["oneil"], "8f2a3c1e-oneil", "1eg4-te5-mk73", "mrn|HOSP-A|100234"]:
         got = client.get(f"/v1/patients/{ref}", headers=admin)
         assert got.status_code == 200, got.text
@@ -298,7 +309,7 @@ def test_api_patient_lookup_by_any_id_and_panel_rules(client: TestClient, panel)
     missing = client.get("/v1/patients/nobody-here", headers=admin)
     assert missing.status_code == 404 and "no patient matches" in missing.json()["detail"]
 
-    nurse = {"X-Caretrail-User": "rn.alvarez", "X-Caretrail-Role": "care_manager"}
+    nurse = bearer(client.ctx, "care_manager", "rn.alvarez")  # type: ignore[attr-defined]
     refused = client.get(f"/v1/patients/{MBI_PETROV}", headers=nurse)
     assert refused.status_code == 403 and "not on your panel" in refused.json()["detail"]
     store.assign_panel("rn.alvarez", [ids["petrov"]])
@@ -311,36 +322,34 @@ def test_api_ambiguous_reference(client: TestClient, panel) -> None:  # type: ig
     # an ADT feed whose MRN value equals another source's FHIR Patient.id
     save(store, clinical("b9" * 32, ["Rosa"], "Diaz", date(1952, 1, 1), "female", [mrn("garcia-1", "HOSP-C")],
                          date(2026, 11, 1)))  # fmt: skip
-    admin = {"X-Caretrail-User": "steward", "X-Caretrail-Role": "admin"}
+    admin = bearer(client.ctx, "admin", "steward")  # type: ignore[attr-defined]
     got = client.get("/v1/patients/garcia-1", headers=admin)
     assert got.status_code == 409 and "fhir|garcia-1" in got.json()["detail"]
     assert client.get("/v1/patients/fhir|garcia-1", headers=admin).json()["patient"]["family"] == "Garcia"
 
 
 def test_api_roster_audit_needs_roster_role(client: TestClient) -> None:
-    denied = client.get("/v1/roster/audit", headers={"X-Caretrail-User": "cm", "X-Caretrail-Role": "care_manager"})
+    ctx = client.ctx  # type: ignore[attr-defined]
+    denied = client.get("/v1/roster/audit", headers=bearer(ctx, "care_manager", "cm"))
     assert denied.status_code == 403
-    got = client.get("/v1/roster/audit", params={"as_of": "2026-11-15"}, headers={"X-Caretrail-Role": "analyst"})
+    got = client.get("/v1/roster/audit", params={"as_of": "2026-11-15"}, headers=bearer(ctx, "analyst", "qa"))
     assert got.status_code == 200, got.text
     body = got.json()
     assert body["schema"] == "caretrail.roster_audit/1" and body["audit_id"]
     assert body["counts"]["likely_duplicate"] >= 3
     assert (
         client.get(
-            "/v1/roster/audit", params={"as_of": "0001-01-01"}, headers={"X-Caretrail-Role": "admin"}
+            "/v1/roster/audit", params={"as_of": "0001-01-01"}, headers=bearer(ctx, "admin", "steward")
         ).status_code
         == 200
     )
 
 
+@pytest.mark.slow  # generates and stores a 60-person demo panel
 def test_demo_population_end_to_end(tmp_path: Path) -> None:
     """The deterministic demo panel through the real connectors: planted problems come out of the audit."""
-    generator = pytest.importorskip("assistant.demo.generator")
-    from connectors import registry
-    from connectors.text import sha256_bytes
-
     out = tmp_path / "demo"
-    generator.generate(60, 7, out)
+    generate(60, 7, out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     store = PatientStore(f"sqlite:///{tmp_path / 'demo.db'}")
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "manifest.json")
@@ -377,28 +386,22 @@ def test_demo_population_end_to_end(tmp_path: Path) -> None:
     planted = {ids[k] for k, p in by_key.items() if p.get("inactive")}
     assert planted and planted <= inactive
 
-    cclf = manifest.get("cclf")
-    if cclf:  # the demo's CCLF8/CCLF9 files with planted attribution problems
-        orphans = cclf["attributed_without_clinical_data"]
-        assert store.counts()["patients"] == len(people) - len(no_mbi) + len(orphans)
-        assert inactive == planted | {store.resolve_patient(o["mbi"]).id for o in orphans}  # type: ignore[union-attr]
-        mismatched = {f.patients[0] for f in report.by_kind("attribution_mismatch") if "no clinical data" in f.summary}
-        assert mismatched == {store.resolve_patient(o["mbi"]).id for o in orphans}  # type: ignore[union-attr]
-        changed = {f.patients[0] for f in report.by_kind("mbi_changed")}
-        assert changed == {ids[c["patient_key"]] for c in cclf["mbi_changes"]}
-        for change in cclf["mbi_changes"]:
-            assert store.resolve_patient(change["current_mbi"]).id == ids[change["patient_key"]]  # type: ignore[union-attr]
-    else:
-        assert inactive == planted
+    # the demo's CCLF8/CCLF9 files, always written, with planted attribution problems
+    orphans = manifest["cclf"]["attributed_without_clinical_data"]
+    assert store.counts()["patients"] == len(people) - len(no_mbi) + len(orphans)
+    assert inactive == planted | {store.resolve_patient(o["mbi"]).id for o in orphans}  # type: ignore[union-attr]
+    mismatched = {f.patients[0] for f in report.by_kind("attribution_mismatch") if "no clinical data" in f.summary}
+    assert mismatched == {store.resolve_patient(o["mbi"]).id for o in orphans}  # type: ignore[union-attr]
+    changed = {f.patients[0] for f in report.by_kind("mbi_changed")}
+    assert changed == {ids[c["patient_key"]] for c in manifest["cclf"]["mbi_changes"]}
+    for change in manifest["cclf"]["mbi_changes"]:
+        assert store.resolve_patient(change["current_mbi"]).id == ids[change["patient_key"]]  # type: ignore[union-attr]
     for finding in report.by_kind("inactive_12m"):
         assert all(e.source_path and e.locator for e in finding.evidence)
 
 
 def test_real_bcda_cclf_sample(tmp_path: Path) -> None:
     """CMS's BCDA test CCLF8/CCLF9 files: every beneficiary lacks clinical data; crosswalk chains are surfaced."""
-    cclf = pytest.importorskip("connectors.cclf")
-    from connectors.text import sha256_bytes
-
     folder = (
         Path(__file__).resolve().parents[1].parent
         / "shared" / "data" / "cms_cclf_bcda" / "CMSgov_bcda-app" / "cclf_archive_valid_A0001_extracted"

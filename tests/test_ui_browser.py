@@ -13,7 +13,10 @@ import uvicorn
 
 from assistant.api.app import create_app
 from assistant.api.deps import get_ctx
+from assistant.services.caller import PanelScope
 from tests.helpers import free_port
+
+pytestmark = pytest.mark.slow  # a real server, subprocesses or a knowledge index of its own
 
 
 def _chromium() -> str:
@@ -27,7 +30,7 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="module")
 def base_url(knowledge_ctx) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    app = create_app()
+    app = create_app(knowledge_ctx.settings)
     app.dependency_overrides[get_ctx] = lambda: knowledge_ctx
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -41,7 +44,7 @@ def base_url(knowledge_ctx) -> Iterator[str]:  # type: ignore[no-untyped-def]
     thread.join(timeout=10)
 
 
-def test_ask_shows_cited_sentences_and_opens_the_exact_span(base_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ask_shows_cited_sentences_and_opens_the_exact_span(base_url: str, tmp_path, knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     executable = _chromium()
@@ -52,7 +55,22 @@ def test_ask_shows_cited_sentences_and_opens_the_exact_span(base_url: str, tmp_p
                   "--disable-sync", "--no-first-run"],
         )
         page = browser.new_page(viewport={"width": 440, "height": 900})
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(base_url + "/")
+        page.wait_for_url("**/login")  # no session yet: the panel sends the user to sign in
+        page.fill("#api-key", "ctk_wrong")
+        page.click("#login-button")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "unknown or revoked" in page.inner_text("#error")
+        secret, _ = knowledge_ctx.keys.create("browser-demo", "care_manager", "demo-cm", PanelScope())
+        page.fill("#api-key", secret)
+        page.click("#login-button")
+        page.wait_for_url(base_url + "/")
+        page.wait_for_selector("#whoami:has-text('demo-cm')")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "caretrail_session")
+        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
+        assert "admin" not in page.inner_html("#role")  # the view picker offers no access, and no admin
         page.fill("#question", "When must the TCM interactive contact happen after discharge?")
         page.click("#ask-button")
         page.wait_for_selector("#answer p sup a")
@@ -75,4 +93,8 @@ def test_ask_shows_cited_sentences_and_opens_the_exact_span(base_url: str, tmp_p
         page.click("#ask-button")
         page.wait_for_selector("#answer.abstained")
         assert "could not find" in page.inner_text("#answer")
+
+        page.click("#sign-out")
+        page.wait_for_url("**/login")
+        assert blocked == [], blocked  # the page runs under its CSP with nothing refused
         browser.close()

@@ -10,6 +10,39 @@ function el(tag, attrs = {}, text) {
   return node;
 }
 
+let csrfToken = "";
+
+// Every call goes with the session cookie; calls that change something carry the session's CSRF token.
+async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (options.method && options.method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+  const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
+  if (response.status === 401) window.location.assign("/login");
+  return response;
+}
+
+async function start() {
+  const response = await fetch("/v1/session", { credentials: "same-origin" });
+  if (!response.ok) { window.location.assign("/login"); return; }
+  const me = await response.json();
+  csrfToken = me.csrf_token || "";
+  $("whoami").textContent = `Signed in as ${me.user} (${me.role.replace("_", " ")}), panel: ${me.panel}`;
+  const view = $("role");
+  if ([...view.options].some((o) => o.value === me.role)) view.value = me.role;
+  const panel = await api("/v1/patients?limit=1000");
+  if (panel.ok) {
+    const list = $("panel");
+    for (const patient of (await panel.json()).patients) {
+      list.append(el("option", { value: patient.id }, `${patient.name} (${patient.birth_date || "?"})`));
+    }
+  }
+}
+
+$("sign-out").addEventListener("click", async () => {
+  await api("/v1/session", { method: "DELETE" });
+  window.location.assign("/login");
+});
+
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = !message;
@@ -17,9 +50,7 @@ function showError(message) {
 
 async function openCitation(citation) {
   const params = new URLSearchParams({ start: citation.start, end: citation.end });
-  const response = await fetch(`/v1/sources/${encodeURIComponent(citation.chunk_id)}?${params}`, {
-    headers: { "X-Caretrail-Role": $("role").value },
-  });
+  const response = await api(`/v1/sources/${encodeURIComponent(citation.chunk_id)}?${params}`);
   const body = await response.json();
   if (!response.ok) { showError(body.detail || "could not open the source"); return; }
   $("source-title").textContent = `[${citation.n}] ${body.title}`;
@@ -79,9 +110,9 @@ $("ask-form").addEventListener("submit", async (event) => {
   const button = $("ask-button");
   button.disabled = true;
   try {
-    const response = await fetch("/v1/ask", {
+    const response = await api("/v1/ask", {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-Caretrail-Role": $("role").value },
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({
         question: $("question").value,
         patient_id: $("patient").value.trim() || null,
@@ -100,3 +131,5 @@ $("ask-form").addEventListener("submit", async (event) => {
     button.disabled = false;
   }
 });
+
+start();

@@ -11,8 +11,12 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Inspect and verify the hash-chained audit log.", no_args_is_help=True)
 eval_app = typer.Typer(help="Run evaluation harnesses over the gold sets in evals/.", no_args_is_help=True)
-roster_app = typer.Typer(help="Panel and roster tools.", no_args_is_help=True)
+roster_app = typer.Typer(help="Roster tools: duplicates, attribution, MBI changes.", no_args_is_help=True)
+panel_app = typer.Typer(help="Who sees which patients: assign, import, list, link an NPI.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for services and scripts: stored as hashes, shown once.", no_args_is_help=True)
 
 app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
 app.add_typer(roster_app, name="roster")
+app.add_typer(panel_app, name="panel")
+app.add_typer(keys_app, name="keys")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from assistant.cli.app import audit_app
-from assistant.cli.common import console, open_ctx, print_json
+from assistant.cli.common import cli_caller, console, errors_to_exit, open_ctx, print_json
 
 
 @audit_app.command("verify")
@@ -31,10 +31,16 @@ def verify_command(as_json: bool = typer.Option(False, "--json")) -> None:
 def export_command(
     out: Path | None = typer.Option(None, "--out", help="Write JSON Lines here (default stdout)."),
 ) -> None:
-    """Every row as one JSON object per line, with its hashes, for an external reviewer."""
+    """Every row as one JSON object per line, with its hashes, for an external reviewer (admin; audited)."""
     from assistant.audit.log import audit_log_for
+    from assistant.services.access import audit, require
+    from assistant.services.policy import Action
 
-    rows = audit_log_for(open_ctx()).rows()
+    ctx, caller = open_ctx(), cli_caller()
+    with errors_to_exit():
+        require(ctx, caller, Action.READ_AUDIT)
+        audit(ctx, caller, "audit.export", None, {"to": "file" if out else "stdout"})
+    rows = audit_log_for(ctx).rows()
     lines = [
         json.dumps(
             {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +16,13 @@ from assistant.errors import CaretrailError
 console = Console(stderr=True)
 
 
-def cli_user() -> str:
-    """The CLI acts for the operator named by CARETRAIL_USER (default "local")."""
-    return os.environ.get("CARETRAIL_USER", "local")
+def cli_caller() -> Any:
+    """The local operator every command acts as (CARETRAIL_CLI_USER / CARETRAIL_CLI_ROLE): a care manager
+    named "local" unless configured otherwise, with that user's panel; never an anonymous admin."""
+    from assistant.auth.authenticate import cli_caller as build
+
+    with errors_to_exit():
+        return build(open_ctx().settings)
 
 
 def print_json(value: Any) -> None:

@@ -34,7 +34,7 @@ def ingest_command(
         def part(path: Path, records: int) -> None:
             progress.update(task, description=f"ingesting {path.name[:40]} ({records:,} records so far)")
 
-        summary = ingest_paths(ctx, files, on_file=advance, on_part=part)
+        summary = ingest_paths(ctx.ingest_deps, files, on_file=advance, on_part=part)
     result = summary.as_dict()
     if as_json:
         print_json(result)

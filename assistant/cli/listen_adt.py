@@ -38,7 +38,7 @@ def listen_adt(
         log = logging.getLogger("caretrail.adt")
 
         def ingest_one(path: Path) -> None:
-            summary = ingest_paths(ctx, [path])
+            summary = ingest_paths(ctx.ingest_deps, [path])
             for error in summary.errors:
                 log.error("ingest failed: %s", error["error"])
 

@@ -8,16 +8,18 @@ from pathlib import Path
 import typer
 
 from assistant.cli.app import app
-from assistant.cli.common import fail, print_json
+from assistant.cli.common import cli_caller, errors_to_exit, fail, open_ctx, print_json
 
 
 @app.command("redact")
 def redact_command(
-    source: str = typer.Argument(..., help="A text file, or - for standard input."),
+    source: str = typer.Argument(..., help="A text file (UTF-8), or - for standard input."),
     mode: str = typer.Option("redact", "--mode", help="redact (typed placeholders) or pseudonymize (surrogates)."),
     as_json: bool = typer.Option(False, "--json", help='Print {"text", "entities": [...]} as JSON.'),
 ) -> None:
-    from assistant.redaction.contract import redact_contract
+    """Print the text with names, dates, identifiers, addresses and contacts replaced, found locally (presidio
+    with our recognizers); nothing leaves the machine. The audit row keeps entity counts, never the text."""
+    from assistant.services.redaction import redact
 
     if mode not in ("redact", "pseudonymize"):
         fail(f"--mode must be redact or pseudonymize, not {mode!r}")
@@ -28,7 +30,8 @@ def redact_command(
         if not path.is_file():
             fail(f"no such file: {source}")
         text = path.read_bytes().decode("utf-8", errors="replace")
-    result = redact_contract(text, mode)  # type: ignore[arg-type]
+    with errors_to_exit():
+        result = redact(open_ctx(), cli_caller(), text, mode)  # type: ignore[arg-type]
     if as_json:
         print_json(result)
     else:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.cli.app import roster_app
-from assistant.cli.common import fail, print_json
+from assistant.cli.common import cli_caller, errors_to_exit, fail, open_ctx, print_json
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -26,16 +26,17 @@ def audit_command(
     as_of: str | None = typer.Option(None, "--as-of", help="Reference date (YYYY-MM-DD); default today."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Report roster problems, each with the source rows that show it."""
-    from assistant.records.roster import audit
-    from assistant.records.store import PatientStore
-    from assistant.settings import get_settings
+    """Report roster problems, each with the source rows that show it (analyst or admin; audited)."""
+    from assistant.records.roster import RosterReport
+    from assistant.services.patients import roster_audit
 
     day = _parse_day(as_of)
-    report = audit(PatientStore(get_settings().resolved_database_url), day)
+    with errors_to_exit():
+        result = roster_audit(open_ctx(), cli_caller(), day)
     if as_json:
-        print_json(report.to_dict())
+        print_json(result)
         return
+    report = RosterReport.model_validate({k: v for k, v in result.items() if k != "audit_id"})
     out = Console()
     counts = report.counts
     out.print(

@@ -8,7 +8,10 @@ abstains instead of guessing.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +23,46 @@ from assistant.retrieval.bm25 import tokenize_query
 from assistant.retrieval.hybrid import Hit
 
 COMPOSER_ID = "caretrail-grounded-composer/1"
-_VECTOR_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-_VECTOR_CACHE_SIZE = 4096
+
+
+class SentenceVectorCache:
+    """Sentence vectors the composer had to embed at answer time (chunks indexed without stored ones), in a
+    small LRU.
+
+    Keyed by the exact strings embedded, section heading included: two chunks with the same text under
+    different headings ("None." under "Pending Results" and under "Home Health/DME") embed differently and
+    must not share vectors. Owned by the application context rather than the module, so a cache never
+    outlives, or is shared across, the embedder that filled it.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(embedded: Sequence[str]) -> str:
+        digest = hashlib.sha256()
+        for text in embedded:
+            digest.update(text.encode("utf-8"))
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def get(self, embedded: Sequence[str]) -> np.ndarray | None:
+        key = self._key(embedded)
+        with self._lock:
+            vectors = self._entries.get(key)
+            if vectors is not None:
+                self._entries.move_to_end(key)
+            return vectors
+
+    def put(self, embedded: Sequence[str], vectors: np.ndarray) -> None:
+        key = self._key(embedded)
+        with self._lock:
+            self._entries[key] = vectors
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.limit:
+                self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -77,26 +118,24 @@ def section_overlap(question_terms: set[str], section: str) -> float:
     return len(question_terms & heading_terms) / len(heading_terms)
 
 
-def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder) -> np.ndarray:
-    """Stored vectors when the indexer computed them; otherwise embed once and keep in a small LRU."""
-    row = hit.row
-    if row.sentence_vectors:
-        vectors = decode_vectors(row.sentence_vectors, embedder.dimension)
+def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder, cache: SentenceVectorCache) -> np.ndarray:
+    """Stored vectors when the indexer computed them; otherwise embed once and keep them in the cache."""
+    if hit.sentence_vectors:
+        vectors = decode_vectors(hit.sentence_vectors, embedder.dimension)
         if len(vectors) == len(texts):
             return vectors
-    cached = _VECTOR_CACHE.get(row.sha256)
-    if cached is None or len(cached) != len(texts):
-        # Record text is terse ("None ordered.", "- furosemide 40 mg daily"): its heading carries half the
-        # meaning, so each line is embedded together with the section it sits under.
-        cached = embedder.embed([f"{row.section}: {text}" for text in texts])
-        _VECTOR_CACHE[row.sha256] = cached
-        while len(_VECTOR_CACHE) > _VECTOR_CACHE_SIZE:
-            _VECTOR_CACHE.popitem(last=False)
-    return cached
+    # Record text is terse ("None ordered.", "- furosemide 40 mg daily"): its heading carries half the
+    # meaning, so each line is embedded together with the section it sits under.
+    embedded = [f"{hit.section}: {text}" for text in texts]
+    vectors = cache.get(embedded)
+    if vectors is None:
+        vectors = embedder.embed(embedded)
+        cache.put(embedded, vectors)
+    return vectors
 
 
 def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder,
-               prompt: Prompt) -> list[Candidate]:
+               vector_cache: SentenceVectorCache, prompt: Prompt) -> list[Candidate]:
     question_terms = _terms(question)
     weight = float(prompt["overlap_weight"])
     title_weight = float(prompt["title_weight"])
@@ -104,26 +143,25 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
     min_chars = int(prompt["min_sentence_chars"])
     found: list[Candidate] = []
     for rank, hit in enumerate(hits):
-        row = hit.row
-        spans = [(int(s), int(e)) for s, e in row.sentence_spans]
-        texts = [row.text[s:e] for s, e in spans]
-        shown = with_labels(row.text, spans)
+        spans = list(hit.sentence_spans)
+        texts = [hit.text[s:e] for s, e in spans]
+        shown = with_labels(hit.text, spans)
         if not texts:
             continue
-        similarities = _sentence_vectors(hit, texts, embedder) @ question_vector
-        heading = section_overlap(question_terms, row.section)
-        own_record = patient_weight if row.patient_id else 0.0
+        similarities = _sentence_vectors(hit, texts, embedder, vector_cache) @ question_vector
+        heading = section_overlap(question_terms, hit.section)
+        own_record = patient_weight if hit.patient_id else 0.0
         for (start, end), text, similarity in zip(shown, texts, similarities, strict=True):
-            if len(text) < min_chars or is_heading(text, row.section):
+            if len(text) < min_chars or is_heading(text, hit.section):
                 continue
-            text = row.text[start:end]
+            text = hit.text[start:end]
             overlap = len(question_terms & _terms(text)) / len(question_terms) if question_terms else 0.0
             found.append(
                 Candidate(
                     hit=hit,
                     hit_rank=rank,
-                    start=row.start + start,
-                    end=row.start + end,
+                    start=hit.start + start,
+                    end=hit.start + end,
                     text=text,
                     similarity=float(similarity),
                     overlap=overlap,
@@ -134,9 +172,9 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
     return found
 
 
-def compose(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder, prompt: Prompt,
-            threshold: float) -> Composition:
-    ranked = candidates(question, question_vector, hits, embedder, prompt)
+def compose(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder,
+            vector_cache: SentenceVectorCache, prompt: Prompt, threshold: float) -> Composition:
+    ranked = candidates(question, question_vector, hits, embedder, vector_cache, prompt)
     if not ranked or ranked[0].score < threshold:
         best = ranked[0].similarity if ranked else 0.0
         return Composition([], True, best)

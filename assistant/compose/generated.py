@@ -39,7 +39,7 @@ class Generation:
 
 def build_messages(prompt: Prompt, question: str, hits: list[Hit]) -> list[dict]:
     sources = "\n\n".join(
-        f"[{n}] {hit.row.title} - {hit.row.section}\n{hit.row.text[:MAX_SOURCE_CHARS]}"
+        f"[{n}] {hit.title} - {hit.section}\n{hit.text[:MAX_SOURCE_CHARS]}"
         for n, hit in enumerate(hits, start=1)
     )
     return [
@@ -50,10 +50,9 @@ def build_messages(prompt: Prompt, question: str, hits: list[Hit]) -> list[dict]
 
 def best_span(hit: Hit, sentence: str) -> tuple[int, int]:
     """The sentence of the cited passage that best supports the model's sentence (absolute offsets)."""
-    row = hit.row
-    spans = sentence_spans(row.text) or [(0, len(row.text))]
-    start, end = max(spans, key=lambda span: (support(sentence, row.text[span[0] : span[1]]), -span[0]))
-    return row.start + start, row.start + end
+    spans = sentence_spans(hit.text) or [(0, len(hit.text))]
+    start, end = max(spans, key=lambda span: (support(sentence, hit.text[span[0] : span[1]]), -span[0]))
+    return hit.start + start, hit.start + end
 
 
 def parse_answer(text: str, hits: list[Hit]) -> list[GeneratedSentence]:

@@ -6,19 +6,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from assistant.context import AppContext
 from assistant.index.chunking import (
     KnowledgeDocument,
     KnowledgeFormatError,
     chunk_knowledge_document,
     load_knowledge_document,
 )
+from assistant.index.embedder import Embedder
 from assistant.index.tables import KnowledgeDocumentRow
-from assistant.index.vectors import KNOWLEDGE
+from assistant.index.vectors import KNOWLEDGE, VectorStore
 from assistant.index.writer import embed_chunks, replace_rows, sentence_vector_blobs, stage_vectors
 from assistant.settings import REPO_ROOT
+
+
+@dataclass(frozen=True)
+class KnowledgeDeps:
+    """What indexing the knowledge base needs: SQL (ledger and chunk rows), Chroma, the embedder, and the folder
+    read when no paths are given. Passed in, so this layer never reaches for the application context."""
+
+    engine: Engine
+    vectors: VectorStore
+    embedder: Embedder
+    knowledge_dir: Path
 
 
 @dataclass
@@ -47,27 +59,27 @@ def source_uri_for(path: Path) -> str:
         return resolved.as_uri()
 
 
-def ingest_knowledge_file(ctx: AppContext, path: Path, report: KnowledgeReport) -> None:
+def ingest_knowledge_file(deps: KnowledgeDeps, path: Path, report: KnowledgeReport) -> None:
     report.files += 1
     try:
         document = load_knowledge_document(path, source_uri_for(path))
     except (KnowledgeFormatError, UnicodeDecodeError) as exc:
         report.errors.append({"path": str(path), "error": str(exc)})
         return
-    with Session(ctx.engine) as session:
+    with Session(deps.engine) as session:
         existing = session.get(KnowledgeDocumentRow, document.doc_id)
         if existing is not None and existing.sha256 == document.sha256:
             report.unchanged += 1
             return
-    _write(ctx, document, replaced=existing is not None, report=report)
+    _write(deps, document, replaced=existing is not None, report=report)
 
 
-def _write(ctx: AppContext, document: KnowledgeDocument, replaced: bool, report: KnowledgeReport) -> None:
+def _write(deps: KnowledgeDeps, document: KnowledgeDocument, replaced: bool, report: KnowledgeReport) -> None:
     chunks = chunk_knowledge_document(document)
-    embeddings = embed_chunks(ctx.embedder, chunks)
-    blobs = sentence_vector_blobs(ctx.embedder, chunks)
-    stage_vectors(ctx.vectors, KNOWLEDGE, chunks, embeddings)
-    with Session(ctx.engine) as session, session.begin():
+    embeddings = embed_chunks(deps.embedder, chunks)
+    blobs = sentence_vector_blobs(deps.embedder, chunks)
+    stage_vectors(deps.vectors, KNOWLEDGE, chunks, embeddings)
+    with Session(deps.engine) as session, session.begin():
         stale = replace_rows(session, KNOWLEDGE, document.doc_id, chunks, blobs)
         session.merge(
             KnowledgeDocumentRow(
@@ -81,7 +93,7 @@ def _write(ctx: AppContext, document: KnowledgeDocument, replaced: bool, report:
                 ingested_at=datetime.now(UTC),
             )
         )
-    ctx.vectors.delete(KNOWLEDGE, stale)
+    deps.vectors.delete(KNOWLEDGE, stale)
     report.chunks += len(chunks)
     if replaced:
         report.replaced += 1
@@ -89,9 +101,11 @@ def _write(ctx: AppContext, document: KnowledgeDocument, replaced: bool, report:
         report.added += 1
 
 
-def ingest_knowledge(ctx: AppContext, paths: list[Path] | None = None) -> KnowledgeReport:
+def ingest_knowledge(deps: KnowledgeDeps, paths: list[Path] | None = None) -> KnowledgeReport:
+    """Index the Markdown protocol files under ``paths`` (default: the knowledge folder); unchanged files are
+    skipped by content hash."""
     report = KnowledgeReport()
-    roots = paths or [ctx.settings.knowledge_dir]
+    roots = paths or [deps.knowledge_dir]
     files: list[Path] = []
     for root in roots:
         if root.is_dir():
@@ -99,5 +113,5 @@ def ingest_knowledge(ctx: AppContext, paths: list[Path] | None = None) -> Knowle
         elif is_knowledge_file(root):
             files.append(root)
     for path in files:
-        ingest_knowledge_file(ctx, path, report)
+        ingest_knowledge_file(deps, path, report)
     return report

@@ -23,10 +23,10 @@ import numpy as np
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from assistant.context import AppContext
 from assistant.index.chunking import Chunk
-from assistant.index.knowledge import KnowledgeReport, ingest_knowledge_file, is_knowledge_file
-from assistant.index.vectors import PATIENT
+from assistant.index.embedder import Embedder
+from assistant.index.knowledge import KnowledgeDeps, KnowledgeReport, ingest_knowledge_file, is_knowledge_file
+from assistant.index.vectors import PATIENT, VectorStore
 from assistant.index.writer import (
     RecentVectors,
     append_rows,
@@ -37,7 +37,7 @@ from assistant.index.writer import (
 )
 from assistant.ingest.chunks import document_sections, section_chunks
 from assistant.records.model import DocumentSection, ParsedDocument
-from assistant.records.store import DocumentWriter
+from assistant.records.store import DocumentWriter, PatientStore
 from assistant.records.tables import DocumentTable
 from connectors import registry
 from connectors.errors import ParseError
@@ -50,6 +50,22 @@ SIDE_CAR_SUFFIXES = (".meta.json",)
 BOOKKEEPING_STEMS = {"license", "licence", "copying", "notice", "readme", "changelog"}
 BOOKKEEPING_SUFFIXES = {"", ".md", ".txt", ".rst"}
 BOOKKEEPING_NAMES = {"manifest.md", "manifest.json", "log.ndjson"}
+
+
+@dataclass(frozen=True)
+class IngestDeps:
+    """What ingest needs, passed in rather than read from the application context: the record store (records,
+    MPI, ledger), Chroma and the embedder for patient chunks, the knowledge indexer for protocol files met among
+    the paths, and the size and batch limits from the settings."""
+
+    patients: PatientStore
+    vectors: VectorStore
+    embedder: Embedder
+    knowledge: KnowledgeDeps
+    max_file_bytes: int
+    max_stream_file_bytes: int
+    batch_documents: int
+    batch_chunks: int
 
 
 def is_bookkeeping(path: Path) -> bool:
@@ -91,13 +107,13 @@ _OTHER_VERSIONS = select(DocumentTable.document_id).where(
 )  # asked for every file: built once
 
 
-def drop_previous_versions(ctx: AppContext, session: Session, source_path: str, document_id: str) -> list[str]:
+def drop_previous_versions(deps: IngestDeps, session: Session, source_path: str, document_id: str) -> list[str]:
     """Forget earlier contents of the same file (inside the caller's transaction); returns their chunk ids."""
     params = {"source_path": source_path, "document_id": document_id}
     stale: list[str] = []
     for old_id in list(session.connection().scalars(_OTHER_VERSIONS, params)):
         stale += replace_rows(session, PATIENT, old_id, [])
-        ctx.patients.delete_document(session, old_id)
+        deps.patients.delete_document(session, old_id)
     return stale
 
 
@@ -135,13 +151,13 @@ class Written:
     patients: int
 
 
-def write_rows(ctx: AppContext, session: Session, prepared: Prepared, in_ledger: bool) -> Written:
+def write_rows(deps: IngestDeps, session: Session, prepared: Prepared, in_ledger: bool) -> Written:
     """One document's SQL rows inside the caller's transaction: a previous version of the same file is
     replaced, records go through the MPI, and chunks learn their patient ids. ``in_ledger=False`` (the
     caller asked the ledger) skips replacing rows of this very document, which then cannot exist."""
     parsed, document_id = prepared.parsed, prepared.document_id
-    stale = drop_previous_versions(ctx, session, parsed.source_path, document_id)
-    keys = ctx.patients.save_document(session, parsed, document_id, replacing=in_ledger)
+    stale = drop_previous_versions(deps, session, parsed.source_path, document_id)
+    keys = deps.patients.save_document(session, parsed, document_id, replacing=in_ledger)
     chunks = assign_patients(prepared, keys)
     if in_ledger:
         stale += replace_rows(session, PATIENT, document_id, chunks)
@@ -150,7 +166,7 @@ def write_rows(ctx: AppContext, session: Session, prepared: Prepared, in_ledger:
     return Written(chunks, stale, len(set(keys.values())))
 
 
-def store_documents(ctx: AppContext, batch: list[Prepared], vectors: np.ndarray) -> list[Written]:
+def store_documents(deps: IngestDeps, batch: list[Prepared], vectors: np.ndarray) -> list[Written]:
     """Store a batch in one transaction with one Chroma write.
 
     Every document is still all-or-none: the whole batch commits or none of it does, and a re-run redoes
@@ -158,12 +174,12 @@ def store_documents(ctx: AppContext, batch: list[Prepared], vectors: np.ndarray)
     content-addressed ids, so a crash leaves only invisible vectors that the re-run overwrites.
     """
     written: list[Written] = []
-    with ctx.patients.transaction() as session:
-        in_ledger = ctx.patients.ledger_ids(session, [prepared.document_id for prepared in batch])
+    with deps.patients.transaction() as session:
+        in_ledger = deps.patients.ledger_ids(session, [prepared.document_id for prepared in batch])
         for prepared in batch:
-            written.append(write_rows(ctx, session, prepared, prepared.document_id in in_ledger))
-        stage_vectors(ctx.vectors, PATIENT, [chunk for w in written for chunk in w.chunks], vectors)
-    ctx.vectors.delete(PATIENT, [chunk_id for w in written for chunk_id in w.stale])
+            written.append(write_rows(deps, session, prepared, prepared.document_id in in_ledger))
+        stage_vectors(deps.vectors, PATIENT, [chunk for w in written for chunk in w.chunks], vectors)
+    deps.vectors.delete(PATIENT, [chunk_id for w in written for chunk_id in w.stale])
     return written
 
 
@@ -189,30 +205,29 @@ def _too_large(path: Path, size: int, limit: int, setting: str) -> dict[str, str
     return {"path": str(path), "error": f"{path}: file is {size} bytes, over the {limit}-byte limit ({setting})"}
 
 
-def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str]) -> Prepared | Streamed | None:
+def read_file(deps: IngestDeps, path: Path, summary: IngestSummary, seen: set[str]) -> Prepared | Streamed | None:
     """Check, hash and parse one file. Knowledge files are ingested on the spot; patient documents come back
     prepared for a batched embedding (or, for line-by-line formats, ready to stream); anything wrong is
     recorded in the summary as one line."""
     summary.files += 1
-    settings = ctx.settings
     size = path.stat().st_size
     if size == 0:
         summary.errors.append({"path": str(path), "error": f"{path}: file is empty (0 bytes)"})
         return None
-    if size > settings.max_stream_file_bytes:
-        summary.errors.append(_too_large(path, size, settings.max_stream_file_bytes, "CARETRAIL_MAX_STREAM_FILE_BYTES"))
+    if size > deps.max_stream_file_bytes:
+        summary.errors.append(_too_large(path, size, deps.max_stream_file_bytes, "CARETRAIL_MAX_STREAM_FILE_BYTES"))
         return None
     with path.open("rb") as handle:
         head = handle.read(8192)
     knowledge = is_knowledge_file(path)
     connector = None if knowledge else registry.detect(path, head)
     streams = connector is not None and hasattr(connector, "parse_parts") and connector.reads_in_parts(path)
-    if size > settings.max_file_bytes and not streams:
-        summary.errors.append(_too_large(path, size, settings.max_file_bytes, "CARETRAIL_MAX_FILE_BYTES"))
+    if size > deps.max_file_bytes and not streams:
+        summary.errors.append(_too_large(path, size, deps.max_file_bytes, "CARETRAIL_MAX_FILE_BYTES"))
         return None
     if knowledge:
         report = KnowledgeReport()
-        ingest_knowledge_file(ctx, path, report)
+        ingest_knowledge_file(deps.knowledge, path, report)
         summary.errors.extend(report.errors)
         summary.knowledge_documents += report.added + report.replaced
         summary.skipped_unchanged += report.unchanged
@@ -224,7 +239,7 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
         return None
     data = None if streams else path.read_bytes()
     document_id = sha256_file(path) if data is None else hashlib.sha256(data).hexdigest()
-    if document_id in seen or ctx.patients.is_ingested(document_id):
+    if document_id in seen or deps.patients.is_ingested(document_id):
         summary.skipped_unchanged += 1
         return None
     seen.add(document_id)
@@ -243,7 +258,7 @@ def read_file(ctx: AppContext, path: Path, summary: IngestSummary, seen: set[str
     return prepare(parsed, document_id)
 
 
-def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary, recent: RecentVectors,
+def ingest_streamed(deps: IngestDeps, item: Streamed, summary: IngestSummary, recent: RecentVectors,
                     on_part: Callable[[Path, int], None] | None = None) -> bool:
     """Write a document part by part in one transaction: memory stays bounded by the part size, and the
     document still lands whole or not at all (a bad line at the end rolls back every part before it).
@@ -252,18 +267,18 @@ def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary, rec
     stale: set[str] = set()
     written: set[str] = set()
     try:
-        with ctx.patients.transaction() as session:
+        with deps.patients.transaction() as session:
             writer: DocumentWriter | None = None
             for part in item.connector.parse_parts(item.path, document_id):
                 if writer is None:
-                    stale.update(drop_previous_versions(ctx, session, path, document_id))
+                    stale.update(drop_previous_versions(deps, session, path, document_id))
                     stale.update(delete_rows(session, document_id))
                     writer = DocumentWriter(session, document_id, path, part.format)
                 keys = writer.add(part)
                 chunks = assign_patients(prepare(part, document_id), keys)
                 if chunks:
-                    vectors = embed_chunks(ctx.embedder, chunks, recent)
-                    stage_vectors(ctx.vectors, PATIENT, chunks, vectors)
+                    vectors = embed_chunks(deps.embedder, chunks, recent)
+                    stage_vectors(deps.vectors, PATIENT, chunks, vectors)
                     append_rows(session, PATIENT, document_id, chunks)
                     written.update(chunk.chunk_id for chunk in chunks)
                 if on_part:
@@ -278,7 +293,7 @@ def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary, rec
         message = _could_not_read(item.path, exc)
         summary.errors.append({"path": path, "error": f"{message}; nothing of the file was kept"})
         return False
-    ctx.vectors.delete(PATIENT, sorted(stale - written))
+    deps.vectors.delete(PATIENT, sorted(stale - written))
     summary.documents += 1
     summary.patients += len(set(writer.keys.values()))
     summary.records += writer.record_count
@@ -286,13 +301,13 @@ def ingest_streamed(ctx: AppContext, item: Streamed, summary: IngestSummary, rec
     return True
 
 
-def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary, recent: RecentVectors | None = None) -> None:
+def flush(deps: IngestDeps, batch: list[Prepared], summary: IngestSummary, recent: RecentVectors | None = None) -> None:
     """Embed a batch of documents in one call (the embedder sorts by length, so little padding) and store it
     in one transaction. If the batch fails, each document is retried alone so that one bad document is
     reported and the others still land."""
-    vectors = embed_chunks(ctx.embedder, [chunk for prepared in batch for chunk in prepared.chunks], recent)
+    vectors = embed_chunks(deps.embedder, [chunk for prepared in batch for chunk in prepared.chunks], recent)
     try:
-        results = list(zip(batch, store_documents(ctx, batch, vectors), strict=True))
+        results = list(zip(batch, store_documents(deps, batch, vectors), strict=True))
     except Exception:  # noqa: BLE001 - rolled back as a whole; find the culprit document by document
         results = []
         position = 0
@@ -301,7 +316,7 @@ def flush(ctx: AppContext, batch: list[Prepared], summary: IngestSummary, recent
             embeddings = vectors[position : position + count]
             position += count
             try:
-                results.append((prepared, store_documents(ctx, [prepared], embeddings)[0]))
+                results.append((prepared, store_documents(deps, [prepared], embeddings)[0]))
             except Exception as exc:  # noqa: BLE001 - this document rolled back; report it and go on
                 path = prepared.parsed.source_path
                 summary.errors.append({"path": path, "error": f"{path}: not stored ({type(exc).__name__}: {exc}); "
@@ -341,14 +356,14 @@ def _fewer_collections() -> Iterator[None]:
                 gc.set_threshold(*_gc_saved)
 
 
-def ingest_paths(ctx: AppContext, paths: Iterable[Path],
+def ingest_paths(deps: IngestDeps, paths: Iterable[Path],
                  on_file: Callable[[Path], None] | None = None,
                  on_part: Callable[[Path, int], None] | None = None) -> IngestSummary:
     with _fewer_collections():
-        return _ingest_paths(ctx, paths, on_file, on_part)
+        return _ingest_paths(deps, paths, on_file, on_part)
 
 
-def _ingest_paths(ctx: AppContext, paths: Iterable[Path],
+def _ingest_paths(deps: IngestDeps, paths: Iterable[Path],
                   on_file: Callable[[Path], None] | None,
                   on_part: Callable[[Path, int], None] | None) -> IngestSummary:
     summary = IngestSummary()
@@ -356,23 +371,22 @@ def _ingest_paths(ctx: AppContext, paths: Iterable[Path],
     batch: list[Prepared] = []
     batch_chunks = 0
     seen: set[str] = set()
-    settings = ctx.settings
     for path in iter_files(paths):
         if on_file:
             on_file(path)
-        prepared = read_file(ctx, path, summary, seen)
+        prepared = read_file(deps, path, summary, seen)
         if isinstance(prepared, Streamed):
             if batch:  # keep the file order: what was read before this file is written before it
-                flush(ctx, batch, summary, recent)
+                flush(deps, batch, summary, recent)
                 batch_chunks = 0
-            if not ingest_streamed(ctx, prepared, summary, recent, on_part):
+            if not ingest_streamed(deps, prepared, summary, recent, on_part):
                 seen.discard(prepared.document_id)  # a copy elsewhere is tried (and reported) on its own
         elif prepared is not None:
             batch.append(prepared)
             batch_chunks += len(prepared.chunks)
-            if batch_chunks >= settings.ingest_batch_chunks or len(batch) >= settings.ingest_batch_documents:
-                flush(ctx, batch, summary, recent)
+            if batch_chunks >= deps.batch_chunks or len(batch) >= deps.batch_documents:
+                flush(deps, batch, summary, recent)
                 batch_chunks = 0
     if batch:
-        flush(ctx, batch, summary, recent)
+        flush(deps, batch, summary, recent)
     return summary

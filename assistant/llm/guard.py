@@ -3,18 +3,23 @@
 Every outgoing message is pseudonymized, the whole payload is scanned once more, and the call is refused
 (after an audit event) if any identifier that is not one of our own surrogates is still there. The
 reply is re-identified locally. Audit events carry the pseudonymized prompt only, never raw text.
+A patient's surrogates and date offset live in the encrypted vault, so every call about that patient
+(in any process) uses the same ``PERSON_1`` and the same shifted dates, and a later reply that repeats
+an earlier surrogate still maps back.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.llm.base import ChatBackend
 from assistant.redaction.engine import Entity, detect
 from assistant.redaction.transform import PseudonymSession, pseudonymize
+from assistant.redaction.vault import Vault
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,10 +57,31 @@ def _find_all(text: str, needle: str) -> Iterator[re.Match[str]]:
 
 
 class GuardedLLM:
-    def __init__(self, backend: ChatBackend, *, max_tokens: int = 512, temperature: float = 0.0) -> None:
+    def __init__(
+        self,
+        backend: ChatBackend,
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        vault: Vault | None = None,
+    ) -> None:
         self.backend = backend
         self.max_tokens = max_tokens
         self.temperature = temperature
+        self.vault = vault
+        # A patient's session is read, extended and written back per call; two concurrent calls about one
+        # patient would otherwise each write their own copy and the second would drop the first's surrogates.
+        self._session_lock = threading.Lock()
+
+    def session_for(self, patient_id: str | None) -> PseudonymSession:
+        """The patient's persisted session, or a throwaway one when there is no vault or no patient.
+
+        Without a patient there is nothing to keep stable, and a mapping nobody can look up again would
+        only leave more PHI on disk.
+        """
+        if self.vault is None or patient_id is None:
+            return PseudonymSession(patient_id=patient_id)
+        return PseudonymSession(patient_id=patient_id, session_id=f"patient:{patient_id}", vault=self.vault)
 
     @property
     def model_id(self) -> str:
@@ -71,9 +97,11 @@ class GuardedLLM:
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> GuardedResult:
-        session = session or PseudonymSession(patient_id=patient_id)
-        outgoing = [{**message, "content": _pseudonymize(str(message.get("content", "")), session)}
-                    for message in messages]
+        with self._session_lock:
+            session = session or self.session_for(patient_id)
+            outgoing = [{**message, "content": _pseudonymize(str(message.get("content", "")), session)}
+                        for message in messages]
+            session.save()  # the clean-up pass issues surrogates outside ``pseudonymize``, which saves its own
         # Only "content" is transformed; every other string field (a "name", tool arguments) goes out as
         # given, so the scan covers all of them and refuses if any still carries an identifier.
         leftovers = [e for m in outgoing for value in _strings(m) for e in leftover_identifiers(value, session)]
@@ -136,10 +164,12 @@ def get_llm(settings: Settings) -> GuardedLLM | None:
     """The configured model behind the guard; ``None`` for "composer" (deterministic, no model)."""
     if settings.llm_backend == "composer":
         return None
+    vault = Vault.from_settings(settings)
     if settings.llm_backend == "openai":
         from assistant.llm.openai_compat import OpenAICompatBackend
 
-        return GuardedLLM(OpenAICompatBackend.from_settings(settings), max_tokens=settings.llm_max_tokens)
+        return GuardedLLM(OpenAICompatBackend.from_settings(settings), max_tokens=settings.llm_max_tokens,
+                          vault=vault)
     from assistant.llm.local import LocalBackend
 
-    return GuardedLLM(LocalBackend.from_settings(settings), max_tokens=settings.llm_max_tokens)
+    return GuardedLLM(LocalBackend.from_settings(settings), max_tokens=settings.llm_max_tokens, vault=vault)

@@ -6,9 +6,9 @@ transaction the caller opens with ``transaction()``; if anything fails, none of 
 sees the document as not ingested and does it again. Ledger rows are keyed by the sha256 of the
 content, so unchanged files are skipped and a re-run yields the same rows as a clean run.
 
-Why panels are enforced here: the product rule is that one patient's data never reaches another
-patient's answer or a user without a care relationship (HIPAA minimum necessary). ``can_access`` is
-the single check every route and engine asks.
+Panels live here (assigned rows, and panels derived from the records by a user's NPI), but who may
+see what is decided once, in ``assistant.services.policy``; the store only answers "is this patient on
+this user's panel".
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from assistant.records.tables import (
     PatientIdentifierTable,
     PatientTable,
     RecordTable,
+    UserNpiTable,
 )
 
-ADMIN_ROLE = "admin"
 PATIENT_KIND = "patient"
 STATUS_INGESTED = "ingested"
 STATUS_WRITING = "writing"  # only ever seen inside the transaction that writes the document
@@ -385,10 +385,14 @@ class PatientStore:
                 )
             )
 
-    def list_patients(self, limit: int = 100, offset: int = 0, user_id: str | None = None) -> list[PatientRow]:
-        """Patients ordered by family name then id; restricted to ``user_id``'s panel when given."""
+    def list_patients(self, limit: int = 100, offset: int = 0, user_id: str | None = None,
+                      patient_ids: Iterable[str] | None = None) -> list[PatientRow]:
+        """Patients ordered by family name then id; restricted to ``user_id``'s assigned panel and/or to
+        ``patient_ids`` when given."""
         with self._sessions() as session:
             stmt = select(PatientTable)
+            if patient_ids is not None:
+                stmt = stmt.where(PatientTable.id.in_(sorted(patient_ids)))
             if user_id is not None:
                 stmt = stmt.join(PanelTable, PanelTable.patient_id == PatientTable.id).where(
                     PanelTable.user_id == user_id
@@ -414,11 +418,14 @@ class PatientStore:
 
     def assign_panel(self, user_id: str, patient_ids: Iterable[str]) -> int:
         """Add patients to a user's panel (idempotent); returns how many were new."""
+        return self.assign_panels([(user_id, patient_id) for patient_id in patient_ids])
+
+    def assign_panels(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Add (user, patient) rows in one transaction: all land or, if a patient is unknown, none do."""
         added = 0
         with self.transaction() as session:
-            have = set(session.scalars(select(PanelTable.patient_id).where(PanelTable.user_id == user_id)))
-            for patient_id in dict.fromkeys(patient_ids):
-                if patient_id in have:
+            for user_id, patient_id in dict.fromkeys(pairs):
+                if session.get(PanelTable, (user_id, patient_id)) is not None:
                     continue
                 if session.get(PatientTable, patient_id) is None:
                     raise KeyError(f"no patient {patient_id!r}")
@@ -432,18 +439,52 @@ class PatientStore:
                 delete(PanelTable).where(PanelTable.user_id == user_id, PanelTable.patient_id.in_(list(patient_ids)))
             )
 
-    def panel_patient_ids(self, user_id: str) -> set[str]:
+    def assigned_patient_ids(self, user_id: str) -> set[str]:
         with self._sessions() as session:
             return set(session.scalars(select(PanelTable.patient_id).where(PanelTable.user_id == user_id)))
 
-    def can_access(self, user_id: str, role: str, patient_id: str) -> bool:
-        """Admins (ACO data stewards running the roster audit) see everyone; everyone else sees their panel.
+    def patient_exists(self, patient_id: str) -> bool:
+        with self._sessions() as session:
+            return session.get(PatientTable, patient_id) is not None
 
-        Deny by default: an unknown patient or an empty panel gives False.
+    # -- panels derived from the records ----------------------------------------------------------------
+
+    def link_npi(self, user_id: str, npi: str) -> bool:
+        """Record that ``user_id`` is the practitioner with this NPI; returns False if already linked."""
+        with self.transaction() as session:
+            if session.get(UserNpiTable, (user_id, npi)) is not None:
+                return False
+            session.add(UserNpiTable(user_id=user_id, npi=npi))
+        return True
+
+    def user_npis(self, user_id: str) -> list[str]:
+        with self._sessions() as session:
+            return sorted(session.scalars(select(UserNpiTable.npi).where(UserNpiTable.user_id == user_id)))
+
+    def _pcp_rows(self, session: Session, user_id: str, patient_id: str | None) -> list[tuple[str, dict]]:
+        npis = select(UserNpiTable.npi).where(UserNpiTable.user_id == user_id).scalar_subquery()
+        stmt = select(RecordTable.patient_id, RecordTable.payload).where(
+            RecordTable.kind == "practitioner",
+            RecordTable.code_system == "npi",
+            RecordTable.code.in_(npis),
+            RecordTable.patient_id.is_not(None),
+        )
+        if patient_id is not None:
+            stmt = stmt.where(RecordTable.patient_id == patient_id)
+        return [(pid, payload) for pid, payload in session.execute(stmt)]
+
+    def derived_patient_ids(self, user_id: str) -> set[str]:
+        """Patients whose records name one of the user's NPIs as their primary care practitioner.
+
+        Why only "pcp": an author, attending or consultant on one document has seen the patient once; the
+        primary care practitioner is the one the patient is attributed to, and the care team works for them.
         """
         with self._sessions() as session:
-            if session.get(PatientTable, patient_id) is None:
-                return False
-            if role == ADMIN_ROLE:
+            return {pid for pid, payload in self._pcp_rows(session, user_id, None) if payload.get("role") == "pcp"}
+
+    def in_panel(self, user_id: str, patient_id: str) -> bool:
+        """Assigned to the user, or derived from the records by the user's NPI. Deny by default."""
+        with self._sessions() as session:
+            if session.get(PanelTable, (user_id, patient_id)) is not None:
                 return True
-            return session.get(PanelTable, (user_id, patient_id)) is not None
+            return any(payload.get("role") == "pcp" for _, payload in self._pcp_rows(session, user_id, patient_id))

@@ -116,6 +116,16 @@ class PanelTable(Base):
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True)
 
 
+class UserNpiTable(Base):
+    """Which NPI a care-team user is. Records that name that NPI as a patient's primary care practitioner
+    (FHIR ``Patient.generalPractitioner``, a C-CDA PCP performer) put the patient on the user's panel."""
+
+    __tablename__ = "user_npis"
+
+    user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    npi: Mapped[str] = mapped_column(String(10), primary_key=True, index=True)
+
+
 class MpiLinkTable(Base):
     """Why a document's patient entry was joined to (or created as) a store patient.
 

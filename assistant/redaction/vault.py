@@ -32,6 +32,12 @@ def _digest(value: str) -> str:
 
 
 def load_or_create_key(settings: Settings) -> bytes:
+    """The configured key, else the data dir's key file, created on first use.
+
+    Every process that builds a model client (each API worker, each CLI call) gets here, so two may race to
+    create the file: the key is written in full under a private name and linked into place, which fails if
+    another process got there first; the loser then reads the winner's key instead of starting a second one.
+    """
     if settings.vault_key is not None:
         return settings.vault_key.get_secret_value().encode("ascii")
     path = settings.resolved_data_dir / "vault.key"
@@ -39,9 +45,16 @@ def load_or_create_key(settings: Settings) -> bytes:
         return path.read_bytes().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key)
+    tmp = path.with_name(f".vault.key.{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 
@@ -60,7 +73,7 @@ class Vault:
 
     def _write(self, path: Path, data: dict[str, object]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f"{path.stem}.{secrets.token_hex(8)}.tmp")  # two writers never share a half-written file
         tmp.write_bytes(self._fernet.encrypt(json.dumps(data, sort_keys=True).encode("utf-8")))
         os.chmod(tmp, 0o600)
         tmp.replace(path)

@@ -16,7 +16,6 @@ import Stemmer
 
 _STEMMER = Stemmer.Stemmer("english")
 _CACHE_SIZE = 64
-_LOCK = threading.Lock()
 
 
 def tokenize_query(text: str) -> list[list[str]]:
@@ -62,13 +61,16 @@ def build(version: str, chunk_ids: list[str], texts: list[str]) -> ScopeIndex:
 
 
 class ScopeCache:
-    """A small LRU of scope indexes keyed by scope name; an entry is reused while its version holds."""
+    """A small LRU of scope indexes keyed by scope name; an entry is reused while its version holds.
+
+    One per application context (see ``SearchDeps``), shared by the threads that serve its requests."""
 
     def __init__(self) -> None:
         self._entries: OrderedDict[str, ScopeIndex] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, scope_key: str, version: str) -> ScopeIndex | None:
-        with _LOCK:
+        with self._lock:
             entry = self._entries.get(scope_key)
             if entry is None or entry.version != version:
                 return None
@@ -76,7 +78,7 @@ class ScopeCache:
             return entry
 
     def put(self, scope_key: str, entry: ScopeIndex) -> None:
-        with _LOCK:
+        with self._lock:
             self._entries[scope_key] = entry
             self._entries.move_to_end(scope_key)
             while len(self._entries) > _CACHE_SIZE:

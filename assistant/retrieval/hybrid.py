@@ -11,17 +11,29 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from assistant.context import AppContext
+from assistant.index.embedder import Embedder
 from assistant.index.tables import ChunkRow
-from assistant.index.vectors import KNOWLEDGE, PATIENT
+from assistant.index.vectors import KNOWLEDGE, PATIENT, VectorStore
 from assistant.retrieval.bm25 import ScopeCache, ScopeIndex, build, scope_version
 
 RRF_K = 60
 CANDIDATES = 30
-_BM25_CACHE = ScopeCache()
+
+
+@dataclass(frozen=True)
+class SearchDeps:
+    """What a search reads: SQL (which chunks exist, their text), Chroma (dense neighbours), the embedder (the
+    query vector) and the BM25 scope cache. The cache is passed in rather than module-global so that it lives
+    and dies with the data dir's context: two contexts in one process (tests, a server with two data dirs)
+    never see each other's scope indexes."""
+
+    engine: Engine
+    vectors: VectorStore
+    embedder: Embedder
+    bm25_cache: ScopeCache
 
 
 @dataclass(frozen=True)
@@ -51,13 +63,53 @@ class Scope:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hit:
-    row: ChunkRow
+    """One retrieved chunk and how it ranked. A plain copy of the chunk row's fields, so that composers,
+    citations and services never hold an ORM object (detached, lazily loaded, tied to a session)."""
+
+    chunk_id: str
+    doc_id: str
+    collection: str
+    patient_id: str | None
+    title: str
+    section: str
+    source_uri: str
+    start: int  # offsets of ``text`` in the whole source
+    end: int
+    text: str
+    sha256: str
+    source_urls: tuple[str, ...]
+    sentence_spans: tuple[tuple[int, int], ...]  # sentence offsets inside ``text``, computed at index time
+    sentence_vectors: bytes | None  # their embeddings, when the indexer stored them
     score: float
     dense_similarity: float | None = None
     bm25_score: float | None = None
     ranks: dict[str, int] = field(default_factory=dict)
+
+
+def _hit(row: ChunkRow, score: float, dense_similarity: float | None, bm25_score: float | None,
+         ranks: dict[str, int]) -> Hit:
+    return Hit(
+        chunk_id=row.chunk_id,
+        doc_id=row.doc_id,
+        collection=row.collection,
+        patient_id=row.patient_id,
+        title=row.title,
+        section=row.section,
+        source_uri=row.source_uri,
+        start=row.start,
+        end=row.end,
+        text=row.text,
+        sha256=row.sha256,
+        source_urls=tuple(str(url) for url in (row.meta or {}).get("source_urls", [])),
+        sentence_spans=tuple((int(start), int(end)) for start, end in row.sentence_spans or []),
+        sentence_vectors=row.sentence_vectors,
+        score=score,
+        dense_similarity=dense_similarity,
+        bm25_score=bm25_score,
+        ranks=ranks,
+    )
 
 
 def _scope_rows(session: Session, scope: Scope) -> list[tuple[str, str]]:
@@ -69,10 +121,10 @@ def _scope_rows(session: Session, scope: Scope) -> list[tuple[str, str]]:
     return [(chunk_id, sha) for chunk_id, sha in session.execute(query.order_by(ChunkRow.chunk_id))]
 
 
-def _scope_index(session: Session, scope: Scope) -> ScopeIndex:
+def _scope_index(session: Session, cache: ScopeCache, scope: Scope) -> ScopeIndex:
     rows = _scope_rows(session, scope)
     version = scope_version(rows)
-    index = _BM25_CACHE.get(scope.key, version)
+    index = cache.get(scope.key, version)
     if index is None:
         ids = [chunk_id for chunk_id, _ in rows]
         texts_by_id = dict(
@@ -83,18 +135,18 @@ def _scope_index(session: Session, scope: Scope) -> ScopeIndex:
             ).all()
         ) if ids else {}
         index = build(version, ids, [texts_by_id[chunk_id] for chunk_id in ids])
-        _BM25_CACHE.put(scope.key, index)
+        cache.put(scope.key, index)
     return index
 
 
-def _bm25(session: Session, scope: Scope, query: str, k: int) -> list[tuple[str, float]]:
-    return _scope_index(session, scope).search(query, k)
+def _bm25(session: Session, cache: ScopeCache, scope: Scope, query: str, k: int) -> list[tuple[str, float]]:
+    return _scope_index(session, cache, scope).search(query, k)
 
 
 _NUMBER = re.compile(r"\b\w*\d{4,}\w*\b")
 
 
-def unknown_numbers(ctx: AppContext, question: str, scopes: list[Scope]) -> list[str]:
+def unknown_numbers(deps: SearchDeps, question: str, scopes: list[Scope]) -> list[str]:
     """Codes and numbers in the question (CPT 99214, a year) that appear nowhere in the searched text.
 
     Why: a question about a specific code or year the sources never mention cannot be answered from them,
@@ -104,19 +156,19 @@ def unknown_numbers(ctx: AppContext, question: str, scopes: list[Scope]) -> list
     numbers = {match.lower() for match in _NUMBER.findall(question)}
     if not numbers:
         return []
-    with Session(ctx.engine) as session:
-        indexes = [_scope_index(session, scope) for scope in scopes]
+    with Session(deps.engine) as session:
+        indexes = [_scope_index(session, deps.bm25_cache, scope) for scope in scopes]
     return sorted(n for n in numbers if not any(index.knows(n) for index in indexes))
 
 
 def search(
-    ctx: AppContext, query: str, scope: Scope, k: int = 5, query_vector: np.ndarray | None = None
+    deps: SearchDeps, query: str, scope: Scope, k: int = 5, query_vector: np.ndarray | None = None
 ) -> list[Hit]:
     if query_vector is None:
-        query_vector = ctx.embedder.embed_one(query)
-    dense = ctx.vectors.query(scope.collection, query_vector, CANDIDATES, scope.chroma_where())
-    with Session(ctx.engine) as session:
-        lexical = _bm25(session, scope, query, CANDIDATES)
+        query_vector = deps.embedder.embed_one(query)
+    dense = deps.vectors.query(scope.collection, query_vector, CANDIDATES, scope.chroma_where())
+    with Session(deps.engine) as session:
+        lexical = _bm25(session, deps.bm25_cache, scope, query, CANDIDATES)
         fused: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}
         for name, results in (("dense", dense), ("bm25", lexical)):
@@ -133,17 +185,11 @@ def search(
     dense_scores = dict(dense)
     bm25_scores = dict(lexical)
     hits = [
-        Hit(
-            row=rows[chunk_id],
-            score=score,
-            dense_similarity=dense_scores.get(chunk_id),
-            bm25_score=bm25_scores.get(chunk_id),
-            ranks=ranks[chunk_id],
-        )
+        _hit(rows[chunk_id], score, dense_scores.get(chunk_id), bm25_scores.get(chunk_id), ranks[chunk_id])
         for chunk_id, score in fused.items()
         if chunk_id in rows and _in_scope(rows[chunk_id], scope)
     ]
-    hits.sort(key=lambda hit: (-hit.score, hit.row.chunk_id))
+    hits.sort(key=lambda hit: (-hit.score, hit.chunk_id))
     return hits[:k]
 
 

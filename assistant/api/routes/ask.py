@@ -7,9 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from assistant.api.deps import Caller, get_caller, get_ctx
-from assistant.ask import MAX_QUESTION_CHARS, ask
+from assistant.api.deps import get_ctx, requires
+from assistant.ask import MAX_QUESTION_CHARS
 from assistant.context import AppContext
+from assistant.services import answers
+from assistant.services.caller import Caller
+from assistant.services.policy import Action
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 
@@ -17,7 +20,8 @@ router = APIRouter(prefix="/v1", tags=["ask"])
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     patient_id: str | None = Field(default=None, max_length=200)
-    role: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=64,
+                             description="a view (whose perspective to answer from); never grants access")
 
 
 class Citation(BaseModel):
@@ -54,6 +58,6 @@ class AskResponse(BaseModel):
 
 
 @router.post("/ask", response_model=AskResponse, response_model_by_alias=True)
-def post_ask(body: AskRequest, ctx: AppContext = Depends(get_ctx), caller: Caller = Depends(get_caller)) -> Any:
-    role = body.role or caller.role
-    return ask(ctx, body.question, patient_ref=body.patient_id, role=role, user=caller.user)
+def post_ask(body: AskRequest, ctx: AppContext = Depends(get_ctx),
+             caller: Caller = Depends(requires(Action.ASK_KNOWLEDGE))) -> Any:
+    return answers.ask(ctx, caller, body.question, patient_ref=body.patient_id, view=body.role)

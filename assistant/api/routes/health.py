@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant.api.deps import get_ctx
+from assistant.api.deps import get_ctx, public
 from assistant.context import AppContext
 from assistant.index.tables import KnowledgeDocumentRow
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[Depends(public)])
 
 
 @router.get("/healthz")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from assistant.redaction.contract import redact_contract
+from assistant.api.deps import get_ctx, requires
+from assistant.context import AppContext
+from assistant.services import redaction
+from assistant.services.caller import Caller
+from assistant.services.policy import Action
 
 router = APIRouter(tags=["redaction"])
 
@@ -30,8 +34,10 @@ class RedactResponse(BaseModel):
     mode: str
     text: str
     entities: list[RedactedEntity]
+    audit_id: str
 
 
 @router.post("/v1/redact", response_model=RedactResponse, response_model_by_alias=True)
-def redact_route(request: RedactRequest) -> dict[str, object]:
-    return redact_contract(request.text, request.mode)
+def redact_route(request: RedactRequest, ctx: AppContext = Depends(get_ctx),
+                 caller: Caller = Depends(requires(Action.REDACT))) -> dict[str, object]:
+    return redaction.redact(ctx, caller, request.text, request.mode)
