@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: install run test test-fast lint bench browser clean
+.PHONY: install run test test-fast lint bench browser reference-measures clean
 
 install: $(STAMP)
 
@@ -24,7 +24,7 @@ run: install
 	@echo "Side panel: http://$(HOST):$(PORT)/login  (sign in with the key printed above)"
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail serve --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install browser reference-measures
 	$(BIN)/ruff check assistant connectors tests benchmarks evals
 	$(BIN)/python -m pytest
 
@@ -40,6 +40,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
 	  else echo "chromium is not installed: install Debian's chromium for the browser test"; fi; }
+
+# The second, independent measure engine (fqm-execution, pinned by its package-lock.json) runs on Debian's
+# nodejs (never a downloaded binary); `npm ci` runs only when node_modules is missing or older than the lockfile.
+REFERENCE_TOOLS := tools/reference-measures
+reference-measures:
+	@{ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; \
+	  else echo "node/npm are not installed: install Debian's nodejs and npm for the reference measure engine"; fi; }
+	@if command -v npm >/dev/null 2>&1 && { [ ! -f $(REFERENCE_TOOLS)/node_modules/.package-lock.json ] || \
+	    [ $(REFERENCE_TOOLS)/package-lock.json -nt $(REFERENCE_TOOLS)/node_modules/.package-lock.json ]; }; then \
+	  cd $(REFERENCE_TOOLS) && npm ci --no-audit --no-fund; fi
 
 bench: install
 	$(BIN)/python benchmarks/bench_ask.py
