@@ -55,6 +55,7 @@ from assistant.records.model import (
     Identifier,
     Medication,
     Observation,
+    Order,
     ParsedDocument,
     Patient,
     Practitioner,
@@ -92,6 +93,7 @@ CODE_SYSTEMS = {
     "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",
     "http://www.ama-assn.org/go/cpt": "cpt",
     "urn:oid:2.16.840.1.113883.6.285": "hcpcs",
+    "http://www.nlm.nih.gov/research/umls/hcpcs": "hcpcs",
     "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "hcpcs",
     "http://hl7.org/fhir/sid/cvx": "cvx",
     "http://hl7.org/fhir/sid/ndc": "ndc",
@@ -172,7 +174,7 @@ LANGUAGE_NAMES = {
 
 MAPPED_TYPES = {
     "Patient", "Coverage", "Encounter", "Condition", "Observation", "MedicationRequest",
-    "MedicationStatement", "Procedure", "Practitioner", "DocumentReference",
+    "MedicationStatement", "Procedure", "Practitioner", "DocumentReference", "ServiceRequest", "DeviceRequest",
 }  # fmt: skip
 # Resolved through references but not emitted as records.
 LOOKUP_TYPES = {"Organization", "Device", "Medication", "Location"}
@@ -241,6 +243,52 @@ def to_code(concept: Any, prefer: Iterable[str] = ()) -> Code | None:
         code=str(chosen["code"]),
         display=chosen.get("display") or (text if isinstance(text, str) else None),
     )
+
+
+def all_codes(concept: Any) -> list[Code]:
+    """Every coding of a CodeableConcept (or a list of them), systems named as in ``to_code``.
+
+    Why all of them: a value-set test (an eCQM's "Essential Hypertension") matches any coding, and the one
+    ``to_code`` keeps may be another system's.
+    """
+    concepts = concept if isinstance(concept, list) else [concept]
+    codes: list[Code] = []
+    for item in concepts:
+        if not isinstance(item, dict):
+            continue
+        for coding in item.get("coding") or []:
+            if isinstance(coding, dict) and coding.get("code"):
+                system = coding.get("system") or "unknown"
+                display = coding.get("display")
+                codes.append(Code(system=CODE_SYSTEMS.get(system, system), code=str(coding["code"]), display=display))
+    return codes
+
+
+def _choice_bounds(resource: dict[str, Any], prefix: str) -> tuple[datetime | None, datetime | None]:
+    """``<prefix>[x]`` as written, as (start, end): a dateTime/instant is both, a Period gives its own bounds."""
+    for suffix in ("DateTime", "Instant", "Date"):
+        if prefix + suffix in resource:
+            moment = parse_datetime(resource[prefix + suffix])
+            return moment, moment
+    period = resource.get(prefix + "Period")
+    if isinstance(period, dict):
+        return parse_datetime(period.get("start")), parse_datetime(period.get("end"))
+    return None, None
+
+
+# QI-Core marks a negated DeviceRequest with this modifier extension (the resource has no doNotPerform element).
+QICORE_DO_NOT_PERFORM = "http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-doNotPerform"
+
+
+def _do_not_perform(resource: dict[str, Any]) -> bool | None:
+    if isinstance(resource.get("doNotPerform"), bool):
+        return bool(resource["doNotPerform"])
+    for ext in resource.get("modifierExtension") or []:
+        if not isinstance(ext, dict) or ext.get("url") != QICORE_DO_NOT_PERFORM:
+            continue
+        if isinstance(ext.get("valueBoolean"), bool):
+            return bool(ext["valueBoolean"])
+    return None
 
 
 def map_identifier(raw: dict[str, Any]) -> Identifier | None:
@@ -529,10 +577,13 @@ def _observation(ctx: _Context, r: dict[str, Any], locator: str, patient_key: st
     value: float | None = None
     value_text: str | None = None
     unit: str | None = None
+    unit_code: str | None = None
+    value_type = next((key[5:] for key in r if key.startswith("value") and len(key) > 5 and key[5].isupper()), None)
     quantity = r.get("valueQuantity")
     if isinstance(quantity, dict) and isinstance(quantity.get("value"), int | float):
         value = float(quantity["value"])
         unit = quantity.get("unit") or quantity.get("code")
+        unit_code = quantity.get("code") if isinstance(quantity.get("code"), str) else None
     elif isinstance(r.get("valueInteger"), int):
         value = float(r["valueInteger"])
     elif isinstance(r.get("valueString"), str):
@@ -554,7 +605,18 @@ def _observation(ctx: _Context, r: dict[str, Any], locator: str, patient_key: st
         components.append(
             _observation(ctx, {**comp, "resourceType": "Observation"}, comp_loc, patient_key, f"{obs_id}#{index}")
         )
+    effective_start, effective_end = _choice_bounds(r, "effective")
+    meta = r.get("meta") if isinstance(r.get("meta"), dict) else {}
     return Observation(
+        codes=all_codes(r.get("code")),
+        status=r.get("status") if isinstance(r.get("status"), str) else None,
+        categories=all_codes(r.get("category") or []),
+        value_type=value_type,
+        value_codes=all_codes(r.get("valueCodeableConcept")),
+        unit_code=unit_code,
+        effective_start=effective_start,
+        effective_end=effective_end,
+        profiles=[str(p) for p in meta.get("profile") or [] if isinstance(p, str)],
         id=obs_id,
         patient_key=patient_key,
         code=code,
@@ -585,6 +647,65 @@ def _medication_code(ctx: _Context, r: dict[str, Any]) -> Code | None:
         if reference.get("display"):
             return Code(system="text", code=str(reference["display"]), display=str(reference["display"]))
     return None
+
+
+# Days per unit of a duration, for dispenseRequest.expectedSupplyDuration (UCUM codes and plain words).
+_DAYS_PER_UNIT = {
+    "d": 1.0, "day": 1.0, "days": 1.0, "wk": 7.0, "week": 7.0, "weeks": 7.0, "mo": 30.0, "month": 30.0,
+    "months": 30.0, "a": 365.0, "year": 365.0, "years": 365.0, "h": 1 / 24, "hour": 1 / 24, "hours": 1 / 24,
+}  # fmt: skip
+# Periods per day for timing.repeat.periodUnit, as CQL's CumulativeMedicationDuration.ToDaily counts them.
+_PER_DAY = {"h": 24.0, "min": 24.0 * 60, "s": 24.0 * 3600, "d": 1.0, "wk": 1 / 7, "mo": 1 / 30, "a": 1 / 365}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _medication_request_details(r: dict[str, Any]) -> dict[str, Any]:
+    """The MedicationRequest elements eCQMs read, as written (no defaults filled in: the measure logic does that)."""
+    dispense = r.get("dispenseRequest") if isinstance(r.get("dispenseRequest"), dict) else {}
+    supply = dispense.get("expectedSupplyDuration") if isinstance(dispense.get("expectedSupplyDuration"), dict) else {}
+    supply_value = _number(supply.get("value"))
+    supply_unit = str(supply.get("code") or supply.get("unit") or "d").lower()
+    per_unit = _DAYS_PER_UNIT.get(supply_unit)
+    quantity = dispense.get("quantity") if isinstance(dispense.get("quantity"), dict) else {}
+    refills = dispense.get("numberOfRepeatsAllowed")
+    dosage = _first(r.get("dosageInstruction") or [])
+    dosage = dosage if isinstance(dosage, dict) else {}
+    timing = dosage.get("timing") if isinstance(dosage.get("timing"), dict) else {}
+    repeat = timing.get("repeat") if isinstance(timing.get("repeat"), dict) else {}
+    bounds = repeat.get("boundsPeriod") if isinstance(repeat.get("boundsPeriod"), dict) else {}
+    frequency = _number(repeat.get("frequencyMax")) or _number(repeat.get("frequency"))
+    period = _number(repeat.get("period"))
+    per_day = _PER_DAY.get(str(repeat.get("periodUnit") or ""))
+    doses_per_day = None
+    if frequency is not None and period and per_day is not None:
+        doses_per_day = frequency / period * per_day
+    elif repeat.get("timeOfDay"):
+        doses_per_day = float(len(repeat["timeOfDay"]))
+    rate = _first(dosage.get("doseAndRate") or [])
+    rate = rate if isinstance(rate, dict) else {}
+    dose_value = _number((rate.get("doseQuantity") or {}).get("value"))
+    if dose_value is None and isinstance(rate.get("doseRange"), dict):
+        dose_value = _number((rate["doseRange"].get("high") or {}).get("value"))
+    validity = dispense.get("validityPeriod") if isinstance(dispense.get("validityPeriod"), dict) else {}
+    concept = r.get("medicationCodeableConcept")
+    return {
+        "resource_type": r.get("resourceType"),
+        "intent": r.get("intent") if isinstance(r.get("intent"), str) else None,
+        "codes": all_codes(concept) if isinstance(concept, dict) else [],
+        "do_not_perform": _do_not_perform(r),
+        "authored_on": parse_datetime(r.get("authoredOn")),
+        "validity_start": parse_datetime(validity.get("start")),
+        "bounds_start": parse_datetime(bounds.get("start")),
+        "bounds_end": parse_datetime(bounds.get("end")),
+        "supply_days": supply_value * per_unit if supply_value is not None and per_unit is not None else None,
+        "dispense_quantity": _number(quantity.get("value")),
+        "refills": int(refills) if isinstance(refills, int) and not isinstance(refills, bool) else None,
+        "dose_value": dose_value,
+        "doses_per_day": doses_per_day,
+    }
 
 
 def _dose_text(r: dict[str, Any]) -> str | None:
@@ -799,6 +920,10 @@ def _map_one(ctx: _Context, r: dict[str, Any], locator: str, pcp_links: dict[str
                 facility = ctx.display(first_location.get("location"))
         reasons = [c for c in (to_code(x) for x in r.get("reasonCode") or []) if c]
         return Encounter(
+            status=r.get("status") if isinstance(r.get("status"), str) else None,
+            class_code=klass_code or None,
+            types=all_codes(r.get("type") or []),
+            discharge_codes=all_codes(dispo),
             id=rid,
             patient_key=patient_key,
             encounter_class=ENCOUNTER_CLASSES.get(klass_code.upper(), "other"),
@@ -817,7 +942,12 @@ def _map_one(ctx: _Context, r: dict[str, Any], locator: str, pcp_links: dict[str
         status = to_code(r.get("clinicalStatus"))
         onset = _period_start(r, "onset") or parse_datetime(r.get("recordedDate"))
         abatement = _period_start(r, "abatement")
+        verification = to_code(r.get("verificationStatus"))
         return Condition(
+            codes=all_codes(r.get("code")),
+            verification_status=verification.code if verification else None,
+            onset_at=_choice_bounds(r, "onset")[0],
+            abatement_at=_choice_bounds(r, "abatement")[1],
             id=rid,
             patient_key=patient_key,
             code=code,
@@ -841,6 +971,7 @@ def _map_one(ctx: _Context, r: dict[str, Any], locator: str, pcp_links: dict[str
             or (s.date() if (s := _period_start(r, "effective")) else None)
         )
         return Medication(
+            **_medication_request_details(r),
             id=rid,
             patient_key=patient_key,
             code=code,
@@ -860,6 +991,27 @@ def _map_one(ctx: _Context, r: dict[str, Any], locator: str, pcp_links: dict[str
             patient_key=patient_key,
             code=code,
             performed=_period_start(r, "performed"),
+            encounter_id=ctx.reference_id(r.get("encounter"), "Encounter"),
+            codes=all_codes(r.get("code")),
+            status=r.get("status") if isinstance(r.get("status"), str) else None,
+            performed_end=_choice_bounds(r, "performed")[1],
+            provenance=ctx.provenance(locator),
+        )
+    if rtype in ("ServiceRequest", "DeviceRequest"):
+        concept = r.get("code") if rtype == "ServiceRequest" else r.get("codeCodeableConcept")
+        code = to_code(concept, prefer=("snomed", "hcpcs", "cpt"))
+        if code is None:
+            raise ValueError(f"{rtype} has no coded request")
+        return Order(
+            id=rid,
+            patient_key=patient_key,
+            resource_type=rtype,
+            code=code,
+            codes=all_codes(concept),
+            status=r.get("status") if isinstance(r.get("status"), str) else None,
+            intent=r.get("intent") if isinstance(r.get("intent"), str) else None,
+            do_not_perform=_do_not_perform(r),
+            authored_on=parse_datetime(r.get("authoredOn")),
             encounter_id=ctx.reference_id(r.get("encounter"), "Encounter"),
             provenance=ctx.provenance(locator),
         )

@@ -114,6 +114,11 @@ class Encounter(_Base):
     discharge_disposition: str | None = None
     facility: str | None = None
     reasons: list[Code] = Field(default_factory=list)
+    # As the source wrote them, for rule engines that must match codes and statuses exactly (eCQMs):
+    status: str | None = None  # FHIR Encounter.status: "finished", "in-progress", "cancelled", ...
+    class_code: str | None = None  # the source's class code before mapping, e.g. ActCode "AMB", "EMER", "IMP"
+    types: list[Code] = Field(default_factory=list)  # every coding of every type, not only the first
+    discharge_codes: list[Code] = Field(default_factory=list)  # every coding of the discharge disposition
     provenance: Provenance
 
 
@@ -126,6 +131,12 @@ class Condition(_Base):
     onset: date | None = None
     abatement: date | None = None
     encounter_id: str | None = None
+    codes: list[Code] = Field(default_factory=list)  # every coding of the code, for value-set matching
+    verification_status: str | None = None  # "confirmed" | "unconfirmed" | "refuted" | "entered-in-error" ...
+    # Onset and abatement exactly as written (``onset`` falls back to the recorded date; these never do):
+    # the start of onset[x] and the end of abatement[x] (a dateTime, or a Period's start / end).
+    onset_at: datetime | None = None
+    abatement_at: datetime | None = None
     provenance: Provenance
 
 
@@ -141,6 +152,17 @@ class Observation(_Base):
     components: list[Observation] = Field(default_factory=list)
     device: str | None = None  # device reference or model for remote monitoring readings
     encounter_id: str | None = None
+    codes: list[Code] = Field(default_factory=list)  # every coding of the code, for value-set matching
+    status: str | None = None  # FHIR Observation.status: "final", "amended", "corrected", "preliminary", ...
+    categories: list[Code] = Field(default_factory=list)  # e.g. observation-category "laboratory", "survey"
+    value_type: str | None = None  # which value[x] the source used: "Quantity", "CodeableConcept", "string", ...
+    value_codes: list[Code] = Field(default_factory=list)  # codings of a CodeableConcept value
+    unit_code: str | None = None  # the UCUM code of a Quantity value ("mm[Hg]", "%"), when given
+    # effective[x] as written (``effective`` falls back to ``issued``; these never do): a dateTime gives
+    # start == end, a Period its own bounds (either may be missing).
+    effective_start: datetime | None = None
+    effective_end: datetime | None = None
+    profiles: list[str] = Field(default_factory=list)  # meta.profile, e.g. FHIR's vital-signs ".../bp"
     provenance: Provenance
 
 
@@ -154,6 +176,20 @@ class Medication(_Base):
     start: date | None = None
     stop: date | None = None
     encounter_id: str | None = None
+    # FHIR MedicationRequest details that eCQMs read (CQL's CumulativeMedicationDuration), as written:
+    resource_type: str | None = None  # "MedicationRequest" | "MedicationStatement" | None for other sources
+    intent: str | None = None  # "order" | "plan" | "proposal" ...
+    codes: list[Code] = Field(default_factory=list)  # codings of medicationCodeableConcept only (not a reference)
+    do_not_perform: bool | None = None
+    authored_on: datetime | None = None
+    validity_start: datetime | None = None  # dispenseRequest.validityPeriod.start
+    bounds_start: datetime | None = None  # dosageInstruction[0].timing.repeat.boundsPeriod
+    bounds_end: datetime | None = None
+    supply_days: float | None = None  # dispenseRequest.expectedSupplyDuration, in days
+    dispense_quantity: float | None = None  # dispenseRequest.quantity.value
+    refills: int | None = None  # dispenseRequest.numberOfRepeatsAllowed
+    dose_value: float | None = None  # doseAndRate[0]: doseQuantity.value, or the high of doseRange
+    doses_per_day: float | None = None  # from timing.repeat frequency / period, or the count of timeOfDay
     provenance: Provenance
 
 
@@ -163,6 +199,30 @@ class Procedure(_Base):
     patient_key: str
     code: Code
     performed: datetime | None = None
+    encounter_id: str | None = None
+    codes: list[Code] = Field(default_factory=list)  # every coding of the code, for value-set matching
+    status: str | None = None  # FHIR Procedure.status: "completed", "in-progress", "not-done", ...
+    performed_end: datetime | None = None  # performedDateTime itself, or performedPeriod.end
+    provenance: Provenance
+
+
+class Order(_Base):
+    """A request for a service or a device (FHIR ServiceRequest, DeviceRequest).
+
+    Why a record of its own: quality measures count orders as events (a hospice-care order, a walker ordered
+    for a frail patient) with their status, intent and negation, which no other record kind carries.
+    """
+
+    kind: Literal["order"] = "order"
+    id: str
+    patient_key: str
+    resource_type: str  # "ServiceRequest" | "DeviceRequest"
+    code: Code
+    codes: list[Code] = Field(default_factory=list)  # every coding of the code, for value-set matching
+    status: str | None = None  # "draft" | "active" | "completed" | "revoked" ...
+    intent: str | None = None  # "order" | "plan" | "proposal" ...
+    do_not_perform: bool | None = None  # doNotPerform, or QI-Core's doNotPerform modifier extension
+    authored_on: datetime | None = None
     encounter_id: str | None = None
     provenance: Provenance
 
@@ -227,7 +287,16 @@ class DocumentSection(_Base):
 
 
 Record = Annotated[
-    Coverage | Encounter | Condition | Observation | Medication | Procedure | Practitioner | Claim | DocumentSection,
+    Coverage
+    | Encounter
+    | Condition
+    | Observation
+    | Medication
+    | Procedure
+    | Order
+    | Practitioner
+    | Claim
+    | DocumentSection,
     Field(discriminator="kind"),
 ]
 
