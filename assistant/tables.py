@@ -7,6 +7,7 @@ TABLE_MODULES = [
     "assistant.auth.tables",
     "assistant.index.tables",
     "assistant.records.tables",
+    "assistant.transitions.tables",
 ]
 
 for _name in TABLE_MODULES:

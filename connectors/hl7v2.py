@@ -1,4 +1,4 @@
-"""HL7 v2 ADT messages (A01, A03, A04, A08) -> Patient, Encounter and Condition records.
+"""HL7 v2 ADT messages (A01, A03, A04, A08, A13) -> Patient, Encounter and Condition records.
 
 Why this shape: hospitals tell an ACO about admissions and discharges through ADT feeds, and a
 care manager has to act within days of a discharge. One file may hold many messages, separated by
@@ -40,8 +40,9 @@ from connectors.text import decode_text, looks_binary, sha256_bytes
 
 FORMAT = "hl7v2"
 
-# Trigger events that describe a visit; anything else is read for the Patient only.
-ENCOUNTER_EVENTS = {"A01": "admit", "A03": "discharge", "A04": "register", "A08": "update"}
+# Trigger events that describe a visit; anything else is read for the Patient only. An A13 (cancel discharge)
+# becomes an Encounter whose type says so, which cancels the transition episode the A03 opened.
+ENCOUNTER_EVENTS = {"A01": "admit", "A03": "discharge", "A04": "register", "A08": "update", "A13": "cancel discharge"}
 
 # PV1-2 patient class (HL7 table 0004) -> our encounter classes.
 PATIENT_CLASSES = {

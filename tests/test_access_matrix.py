@@ -44,6 +44,9 @@ ISSUER = "https://idp.matrix.test/realms/aco"
 AUDIENCE = "caretrail"
 MBI_IN, MBI_OUT = "1EG4TE5MK73", "2QW7RT9PK41"
 NOTE = "Patient: mbi|{mbi}\nCare manager note\n\nThe daughter {name} manages the insulin pens every evening.\n"
+A03 = ("MSH|^~\\&|EPICADT|GOODHOSP|CARETRAIL|ACO|20261120140500||ADT^A03^ADT_A03|{mbi}|P|2.5.1\r"
+       "PID|1||{mbi}^^^CMS^MB\r"
+       "PV1|1|I|4W||||||||||||||||V-{mbi}|||||||||||||||||01||||||||20261116080000|20261120140000\r")
 
 # What each role may do, from the product's rules (not from assistant.services.policy).
 CARE_TEAM = {"knowledge.ask", "patient.read", "panel.read", "redact"}
@@ -75,6 +78,8 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("POST", "/v1/redact"): ("redact", False),
     ("GET", "/v1/panels/{user}"): ("panel.read", True),
     ("POST", "/v1/panels/{user}"): ("panels.manage", False),
+    ("GET", "/v1/transitions"): ("panel.read", False),
+    ("GET", "/v1/checklists/{ref:path}"): ("patient.read", True),
 }
 FRAMEWORK_PUBLIC = {"/openapi.json", "/ui"}
 BAD_CREDENTIALS = ("none", "garbage-key", "revoked-key", "expired-token", "wrong-audience", "ended-session")
@@ -116,6 +121,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (notes / "out.txt").write_text(NOTE.format(mbi=MBI_OUT, name="Philippa"), encoding="utf-8")
     summary = ingest_paths(ctx.ingest_deps, [notes])
     assert summary.errors == [] and summary.documents == 2
+    discharges = root / "adt"  # a discharge for each patient, so each has a checklist
+    discharges.mkdir()
+    for mbi in (MBI_IN, MBI_OUT):
+        (discharges / f"{mbi}.hl7").write_text(A03.format(mbi=mbi), encoding="utf-8")
+    assert ingest_paths(ctx.ingest_deps, [discharges]).errors == []
     inside = ctx.patients.resolve_patient(MBI_IN).id
     outside = ctx.patients.resolve_patient(MBI_OUT).id
     chunk = {}
@@ -206,6 +216,8 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         ("GET", "/v1/panels/{user}"): lambda: Call(
             "GET", f"/v1/panels/{role}-user" if relation == "in" else "/v1/panels/someone-else"),
         ("POST", "/v1/panels/{user}"): lambda: Call("POST", "/v1/panels/matrix-target", {"patients": [mbi]}),
+        ("GET", "/v1/transitions"): lambda: Call("GET", "/v1/transitions?status=all&as_of=2026-11-23"),
+        ("GET", "/v1/checklists/{ref:path}"): lambda: Call("GET", f"/v1/checklists/{mbi}?as_of=2026-11-23"),
     }
     return examples[(method, path)]()
 

@@ -14,9 +14,11 @@ eval_app = typer.Typer(help="Run evaluation harnesses over the gold sets in eval
 roster_app = typer.Typer(help="Roster tools: duplicates, attribution, MBI changes.", no_args_is_help=True)
 panel_app = typer.Typer(help="Who sees which patients: assign, import, list, link an NPI.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for services and scripts: stored as hashes, shown once.", no_args_is_help=True)
+transitions_app = typer.Typer(help="Transition-of-care episodes: the worklist of discharges.", no_args_is_help=True)
 
 app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
 app.add_typer(roster_app, name="roster")
 app.add_typer(panel_app, name="panel")
 app.add_typer(keys_app, name="keys")
+app.add_typer(transitions_app, name="transitions")
