@@ -13,6 +13,7 @@ audit_app = typer.Typer(help="Inspect and verify the hash-chained audit log.", n
 eval_app = typer.Typer(help="Run evaluation harnesses over the gold sets in evals/.", no_args_is_help=True)
 roster_app = typer.Typer(help="Roster tools: duplicates, attribution, MBI changes.", no_args_is_help=True)
 panel_app = typer.Typer(help="Who sees which patients: assign, import, list, link an NPI.", no_args_is_help=True)
+measures_app = typer.Typer(help="Quality measures (CMS165, CMS122) over your panel.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for services and scripts: stored as hashes, shown once.", no_args_is_help=True)
 transitions_app = typer.Typer(help="Transition-of-care episodes: the worklist of discharges.", no_args_is_help=True)
 
@@ -21,4 +22,5 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(roster_app, name="roster")
 app.add_typer(panel_app, name="panel")
 app.add_typer(keys_app, name="keys")
+app.add_typer(measures_app, name="measures")
 app.add_typer(transitions_app, name="transitions")
