@@ -4,6 +4,7 @@ import importlib
 
 TABLE_MODULES = [
     "assistant.audit.tables",
+    "assistant.guidance.tables",
     "assistant.auth.tables",
     "assistant.index.tables",
     "assistant.records.tables",

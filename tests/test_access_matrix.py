@@ -80,6 +80,8 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("POST", "/v1/panels/{user}"): ("panels.manage", False),
     ("GET", "/v1/transitions"): ("panel.read", False),
     ("GET", "/v1/checklists/{ref:path}"): ("patient.read", True),
+    ("GET", "/v1/patients/{ref}/guidance"): ("patient.read", True),
+    ("POST", "/v1/guidance/{item_id}/status"): ("patient.read", True),
 }
 FRAMEWORK_PUBLIC = {"/openapi.json", "/ui"}
 BAD_CREDENTIALS = ("none", "garbage-key", "revoked-key", "expired-token", "wrong-audience", "ended-session")
@@ -218,6 +220,10 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         ("POST", "/v1/panels/{user}"): lambda: Call("POST", "/v1/panels/matrix-target", {"patients": [mbi]}),
         ("GET", "/v1/transitions"): lambda: Call("GET", "/v1/transitions?status=all&as_of=2026-11-23"),
         ("GET", "/v1/checklists/{ref:path}"): lambda: Call("GET", f"/v1/checklists/{mbi}?as_of=2026-11-23"),
+        ("GET", "/v1/patients/{ref}/guidance"): lambda: Call("GET", f"/v1/patients/{mbi}/guidance?as_of=2026-11-23"),
+        # No item has this id: an allowed caller gets 404 after the panel check, a refused one 403 before it.
+        ("POST", "/v1/guidance/{item_id}/status"): lambda: Call("POST", "/v1/guidance/g-none/status",
+                                                                {"patient": mbi, "status": "completed"}),
     }
     return examples[(method, path)]()
 
@@ -243,6 +249,8 @@ def _expected(method: str, path: str, role: str, relation: str, credential: str)
         return 403
     if reaches_one and relation == "out" and role != "admin":
         return 403
+    if (method, path) == ("POST", "/v1/guidance/{item_id}/status"):
+        return 404
     return 200
 
 

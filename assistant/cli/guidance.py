@@ -1,0 +1,55 @@
+"""`caretrail guidance PATIENT`: next steps for one patient, each with rationale, owner, due date and citations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from assistant.cli.app import app
+from assistant.cli.common import cli_caller, console, errors_to_exit, fail, open_ctx, print_json
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        fail(f"--as-of must be a date like 2026-11-15, not {value!r}")
+
+
+@app.command("guidance")
+def guidance_command(
+    patient: str = typer.Argument(..., help="Internal id, source Patient id, MBI or key."),
+    role: str | None = typer.Option(None, "--role", help="Whose items come first (a view; access stays yours)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Compute every date from this day (default today)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the guidance contract as JSON."),
+) -> None:
+    """Suggested next steps (never orders): measure gaps, follow-ups, utilization, each cited; audited."""
+    from assistant.services.guidance import patient_guidance
+
+    with errors_to_exit():
+        result = patient_guidance(open_ctx(), cli_caller(), patient, role, _day(as_of))
+    if as_json:
+        print_json(result)
+        return
+    for item in result["items"]:
+        console.print(f"[{item['priority']}] {item['action']} (owner {item['owner_role']}, due {item['due']})",
+                      highlight=False, soft_wrap=True)
+        console.print(f"    {item['rationale']}", highlight=False, soft_wrap=True)
+    console.print(f"audit {result['audit_id']}", highlight=False)
+
+
+@app.command("guidance-status")
+def status_command(
+    item_id: str = typer.Argument(..., help="The item's id (g-...)."),
+    patient: str = typer.Option(..., "--patient", help="The patient the item is for."),
+    status: str = typer.Option(..., "--status", help="accepted, dismissed or completed."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (required to dismiss)."),
+    as_of: str | None = typer.Option(None, "--as-of"),
+) -> None:
+    """Record a decision on an item; a dismissed item stays hidden until its evidence changes."""
+    from assistant.services.guidance import decide
+
+    with errors_to_exit():
+        result = decide(open_ctx(), cli_caller(), item_id, patient, status, reason, _day(as_of))
+    console.print(f"{result['item_id']}: {result['status']} (audit {result['audit_id']})", highlight=False)

@@ -1,0 +1,47 @@
+"""Guidance for one patient, and the care team's decisions on it; both checked against the panel and audited."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from assistant.context import AppContext
+from assistant.errors import BadRequest, NotFound
+from assistant.guidance.engine import STATUSES, guidance, record_decision
+from assistant.guidance.facts import gather
+from assistant.services.access import audit, open_patient
+from assistant.services.answers import view_role
+from assistant.services.caller import Caller
+
+SCHEMA = "caretrail.guidance/1"
+
+
+def patient_guidance(ctx: AppContext, caller: Caller, ref: str, view: str | None = None,
+                     as_of: date | None = None) -> dict[str, Any]:
+    patient = open_patient(ctx, caller, ref)
+    role = view_role(caller, view)
+    day = as_of or date.today()
+    items = guidance(gather(ctx.patients, ctx.engine, patient.id, day), ctx.engine, role)
+    audit_id = audit(ctx, caller, "guidance", patient.id, {"as_of": day, "view_role": role,
+                                                           "items": [[i.id, i.rule, i.status] for i in items]})
+    return {"schema": SCHEMA, "patient_id": patient.id, "role": role, "as_of": day.isoformat(),
+            "items": [i.to_dict() for i in items], "audit_id": audit_id}
+
+
+def decide(ctx: AppContext, caller: Caller, item_id: str, ref: str, status: str, reason: str | None = None,
+           as_of: date | None = None) -> dict[str, Any]:
+    """Accept, dismiss (a reason is required) or complete an item the patient's guidance holds today."""
+    if status not in STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+    if status == "dismissed" and not (reason or "").strip():
+        raise BadRequest("dismissing an item needs a reason")
+    patient = open_patient(ctx, caller, ref)
+    day = as_of or date.today()
+    facts = gather(ctx.patients, ctx.engine, patient.id, day)
+    found = next((i for i in guidance(facts, ctx.engine, caller.role) if i.id == item_id), None)
+    if found is None:
+        raise NotFound(f"no open guidance item {item_id!r} for this patient (its evidence may have changed)")
+    audit_id = audit(ctx, caller, "guidance.decision", patient.id,
+                     {"item_id": item_id, "rule": found.rule, "status": status, "reason": reason})
+    record_decision(ctx.engine, found, patient.id, status, reason, caller.user)
+    return {"item_id": item_id, "patient_id": patient.id, "status": status, "audit_id": audit_id}

@@ -1,0 +1,113 @@
+"""Guidance on a patient ingested through the real FHIR connector, with the real knowledge index: measure gaps,
+Timely Follow-Up and high utilization, each dated from --as-of, owned by one role and cited to the exact knowledge
+sentence; decisions through the API are audited and remembered until the evidence changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from assistant.api.app import create_app
+from assistant.api.deps import get_ctx
+from assistant.audit.log import audit_log_for
+from assistant.cli import app as cli
+from assistant.context import open_context
+from assistant.index.knowledge import ingest_knowledge
+from assistant.ingest.pipeline import ingest_paths
+from assistant.settings import REPO_ROOT, Settings
+from tests.helpers_auth import bearer
+from tests.test_measures import _bp, _condition, _hba1c, _office_visit, _patient, _percent
+
+KNOWLEDGE = ["hypertension-gap-closure", "diabetes-gap-closure", "timely-follow-up", "high-needs-homebound"]
+
+
+def _stay(rid: str, start: str, end: str, icd10: str) -> dict[str, Any]:
+    return {"resourceType": "Encounter", "id": rid, "status": "finished",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+            "subject": {"reference": "Patient/p1"}, "period": {"start": start, "end": end},
+            "reasonCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": icd10}]}]}
+
+
+def _resources(extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    return [
+        _patient("1958-04-02"), _office_visit("visit", "2025-02-03"),
+        _condition("htn", "59621000", "2020-01-01"), _condition("dm", "44054006", "2019-01-01"),
+        _bp("bp-1", "2025-09-01", 152, 96), _hba1c("a1c", "2025-06-01", **_percent(9.5)),
+        _stay("ip-1", "2025-03-01T08:00:00", "2025-03-05T12:00:00", "I50.9"),
+        _stay("ip-2", "2025-09-20T08:00:00", "2025-09-25T12:00:00", "I50.9"),
+        *(extra or []),
+    ]
+
+
+def _write(folder: Path, resources: list[dict[str, Any]]) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    (folder / "patient.json").write_text(json.dumps(bundle), encoding="utf-8")
+
+
+@pytest.fixture
+def ctx(tmp_path: Path):  # type: ignore[no-untyped-def]
+    context = open_context(Settings(data_dir=tmp_path / "data"))
+    report = ingest_knowledge(context.knowledge_deps, [REPO_ROOT / "knowledge" / f"{d}.md" for d in KNOWLEDGE])
+    assert report.errors == []
+    folder = tmp_path / "records"
+    folder.mkdir()
+    _write(folder, _resources())
+    assert ingest_paths(context.ingest_deps, [folder]).errors == []
+    context.records_folder = folder  # type: ignore[attr-defined]
+    return context
+
+
+def test_items_are_dated_owned_and_cited(ctx) -> None:  # type: ignore[no-untyped-def]
+    done = CliRunner().invoke(cli, ["guidance", "fhir|p1", "--as-of", "2025-10-01", "--json"],
+                              env={"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir), "CARETRAIL_CLI_ROLE": "admin"})
+    assert done.exit_code == 0, done.output
+    body = json.loads(done.stdout)
+    items = {i["rule"]: i for i in body["items"]}
+    assert set(items) == {"cms165_gap", "cms122_gap", "timely_follow_up", "high_utilizer"}
+    assert items["cms165_gap"]["due"] == "2025-10-15" and items["cms165_gap"]["owner_role"] == "care_manager"
+    assert "152" in items["cms165_gap"]["rationale"]
+    assert items["cms122_gap"]["due"] == "2025-10-31" and "9.5" in items["cms122_gap"]["rationale"]
+    assert items["timely_follow_up"]["due"] == "2025-10-09"  # heart failure: 14 days after the 25 Sep discharge
+    assert items["timely_follow_up"]["owner_role"] == "care_coordinator"
+    assert {e["record_id"] for e in items["high_utilizer"]["evidence"]} == {"ip-1", "ip-2"}
+    for item in body["items"]:
+        assert item["citations"] and item["evidence"]
+        for citation in item["citations"]:  # each opens the exact sentence in the knowledge file
+            source = (REPO_ROOT / citation["source_uri"]).read_text(encoding="utf-8")
+            assert source[citation["start"] : citation["end"]] == citation["quote"]
+    # The viewing role's own items come first.
+    as_coordinator = json.loads(CliRunner().invoke(
+        cli, ["guidance", "fhir|p1", "--as-of", "2025-10-01", "--role", "care_coordinator", "--json"],
+        env={"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir), "CARETRAIL_CLI_ROLE": "admin"}).stdout)
+    assert as_coordinator["items"][0]["rule"] == "timely_follow_up"
+    assert audit_log_for(ctx).get(body["audit_id"]).event == "guidance"
+
+
+def test_dismissed_item_stays_hidden_until_its_evidence_changes(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(ctx.settings)
+    app.dependency_overrides[get_ctx] = lambda: ctx
+    ctx.patients.assign_panel("nurse1", [ctx.patients.resolve_patient("fhir|p1").id])
+    with TestClient(app, headers=bearer(ctx, "care_manager", "nurse1")) as client:
+        url = "/v1/patients/fhir|p1/guidance?as_of=2025-10-01"
+        gap = next(i for i in client.get(url).json()["items"] if i["rule"] == "cms165_gap")
+        decision = {"patient": "fhir|p1", "status": "dismissed", "as_of": "2025-10-01"}
+        refused = client.post(f"/v1/guidance/{gap['id']}/status", json=decision)
+        assert refused.status_code == 400 and "reason" in refused.json()["detail"]
+        done = client.post(f"/v1/guidance/{gap['id']}/status", json={**decision, "reason": "BP rechecked at home"})
+        assert done.status_code == 200, done.text
+        assert audit_log_for(ctx).get(done.json()["audit_id"]).payload["reason"] == "BP rechecked at home"
+        assert "cms165_gap" not in {i["rule"] for i in client.get(url).json()["items"]}
+
+        # A new uncontrolled reading is new evidence: the gap comes back under a new id.
+        _write(ctx.records_folder, _resources([_bp("bp-2", "2025-09-28", 148, 92)]))
+        assert ingest_paths(ctx.ingest_deps, [ctx.records_folder]).errors == []
+        back = next(i for i in client.get(url).json()["items"] if i["rule"] == "cms165_gap")
+        assert back["id"] != gap["id"] and "148" in back["rationale"]
+
+        other = bearer(ctx, "care_manager", "nurse2")  # not on nurse2's panel
+        assert client.get(url, headers=other).status_code == 403
