@@ -229,3 +229,47 @@ DISPOSITIONS = (
     ("62", "Discharged to an inpatient rehabilitation facility", 4),
     ("07", "Left against medical advice", 4),
 )
+
+
+# ------------------------------------------------------------------------------------------- quality measures
+# Why: CMS165 and CMS122 read encounters, diagnoses and results by value set (assistant/measures/valuesets/), and
+# the stewards' reference engine reads a resource only under its QI-Core profile. These codes and profiles make the
+# demo panel measurable by both engines; each code below is in the expansion of the value set named beside it.
+
+CPT = "http://www.ama-assn.org/go/cpt"
+HCPCS = "http://www.nlm.nih.gov/research/umls/hcpcs"
+SNOMED_URI = "http://snomed.info/sct"
+QICORE = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
+# FHIR's vital-signs blood-pressure profile: CMS165 retrieves ["observation-bp"] by it and checks no code.
+BP_PROFILE = "http://hl7.org/fhir/StructureDefinition/bp"
+BP_PANEL = "85354-9"
+# The QI-Core profile each resource type is tagged with (meta.profile); blood pressures get BP_PROFILE instead.
+QICORE_PROFILES = {
+    name: QICORE + profile
+    for name, profile in (
+        ("Patient", "qicore-patient"), ("Practitioner", "qicore-practitioner"),
+        ("Organization", "qicore-organization"), ("Coverage", "qicore-coverage"),
+        ("Encounter", "qicore-encounter"), ("Condition", "qicore-condition"),
+        ("Observation", "qicore-observation"), ("MedicationRequest", "qicore-medicationrequest"),
+        ("Procedure", "qicore-procedure"), ("ServiceRequest", "qicore-servicerequest"),
+        ("DeviceRequest", "qicore-devicerequest"), ("Device", "qicore-device"),
+        ("DocumentReference", "qicore-documentreference"),
+    )
+}  # fmt: skip
+
+# The billing code a visit carries beside its SNOMED type, by encounter class (AdultOutpatientEncounters).
+OUTPATIENT_VISIT_CODES = {
+    "AMB": (CPT, "99213", "Office or other outpatient visit, established patient, low complexity"),  # Office Visit
+    "VR": (CPT, "99422", "Online digital evaluation and management service, 11-20 minutes"),  # Virtual Encounter
+    "HH": (CPT, "99348", "Home or residence visit, established patient, low complexity"),  # Home Healthcare Services
+}
+# Denominator exclusions (Hospice, PalliativeCare and AdvancedIllnessandFrailty libraries).
+HOSPICE_ENCOUNTER = (HCPCS, "Q5003", "Hospice care provided in nursing long term care facility")  # Hospice Encounter
+HOSPICE_CARE = (SNOMED_URI, "385763009", "Hospice care (regime/therapy)")  # Hospice Care Ambulatory
+PALLIATIVE_ENCOUNTER = (SNOMED_URI, "305686008", "Seen by palliative care physician (finding)")
+PALLIATIVE_DIAGNOSIS = ("Z51.5", "Encounter for palliative care")  # ICD-10-CM, Palliative Care Diagnosis
+FRAILTY_DEVICE = (SNOMED_URI, "1255320005", "Wheeled walker (physical object)")  # Frailty Device
+HOUSING_STATUS = ("71802-3", "Housing status")  # LOINC, the nursing-home exclusion's assessment
+LIVES_IN_NURSING_HOME = (SNOMED_URI, "160734000", "Lives in a nursing home (finding)")
+# A glycemic result a lab sent as a concept, not a number: by the CQL neither above 9 % nor missing.
+CODED_RESULT = (SNOMED_URI, "373066001", "Yes (qualifier value)")

@@ -152,6 +152,8 @@ SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
 LOINC = "http://loinc.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 
 
 # ------------------------------------------------------------------------------------ the panel
@@ -298,7 +300,8 @@ class _Bundle:
 
     def add(self, resource: dict[str, Any], rid: str | None = None) -> str:
         rid = rid or _uuid(self.rng)
-        resource = {"resourceType": resource.pop("resourceType"), "id": rid, **resource}
+        kind = resource.pop("resourceType")
+        resource = {"resourceType": kind, "id": rid, **_profile_meta(kind, resource), **resource}
         self.entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": resource})
         return rid
 
@@ -310,6 +313,22 @@ class _Bundle:
             "timestamp": _dt(REFERENCE_DATE, 6),
             "entry": self.entries,
         }
+
+
+def _profile_meta(kind: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """``meta.profile`` for a resource: its QI-Core profile, or FHIR's ``bp`` for a blood-pressure panel.
+
+    Why: the stewards' reference engine reads QI-Core data by profile (fqm-execution's trustMetaProfile), so an
+    untagged resource is invisible to it, and CMS165 finds blood pressures by the ``bp`` profile alone.
+    """
+    if "meta" in resource:
+        return {}
+    profile = catalog.QICORE_PROFILES.get(kind)
+    if kind == "Observation":
+        codings = (resource.get("code") or {}).get("coding") or []
+        if any(c.get("system") == LOINC and c.get("code") == catalog.BP_PANEL for c in codings):
+            profile = catalog.BP_PROFILE
+    return {"meta": {"profile": [profile]}} if profile else {}
 
 
 def _ref(rid: str) -> dict[str, str]:
@@ -405,9 +424,14 @@ class _Med:
 class _PersonWriter:
     """Builds one person's bundle; keeps what the manifest needs."""
 
-    def __init__(self, p: _Person, rng: random.Random, org_ids: dict[str, str]) -> None:
+    def __init__(
+        self, p: _Person, rng: random.Random, org_ids: dict[str, str], measure_rng: random.Random | None = None
+    ) -> None:
         self.p = p
         self.rng = rng
+        # Draws for the quality-measure story only, so that adding it changed none of the person's other draws.
+        self.measure_rng = measure_rng
+        self.visits: list[tuple[str, datetime]] = []  # (encounter id, start) of each outpatient visit
         self.b = _Bundle(rng)
         self.org_ids = org_ids
         self.meds: dict[str, _Med] = {}
@@ -432,6 +456,9 @@ class _PersonWriter:
         }
         if not resource["participant"]:
             del resource["participant"]
+        billed = catalog.OUTPATIENT_VISIT_CODES.get(klass)
+        if billed and not hospital:  # the code CMS165/CMS122 recognise a qualifying outpatient visit by
+            resource["type"][0]["coding"].append(_coding(*billed))
         if reason:
             resource["reasonCode"] = [{"coding": [_coding(SNOMED, reason[0], reason[2])], "text": reason[2]}]
         if disposition:
@@ -585,6 +612,8 @@ class _PersonWriter:
                 self._rpm()
             if p.plan.homebound or p.plan.dual or rng.random() < 0.2:
                 self._care_manager_note()
+            if self.measure_rng is not None:
+                self._measure_story(self.measure_rng)
         return self.b.to_json(f"demo-{p.id}")
 
     def _coverage(self) -> None:
@@ -682,6 +711,7 @@ class _PersonWriter:
             enc = self.encounter(
                 klass, label, start, start + timedelta(minutes=30), ("185349003", "Encounter for check up (procedure)")
             )
+            self.visits.append((enc, start))
             sbp = round(rng.gauss(142 if hypertensive else 124, 14))
             dbp = round(rng.gauss(84 if hypertensive else 76, 9))
             self.observation(
@@ -996,6 +1026,107 @@ class _PersonWriter:
         )
         self.note(("11506-3", "Progress note"), "Care management note", text, datetime.combine(day, time(11, 0)), None)
 
+    def _measure_story(self, rng: random.Random) -> None:
+        """What CMS165 and CMS122 turn on, beyond the visits: same-day repeat blood pressures, a coded HbA1c, and
+        the denominator exclusions (hospice, palliative care, frailty, nursing home), all in the measurement year.
+
+        Why: a panel where every patient falls the same way tests nothing; these spread the populations so that
+        the two measure engines are compared on both sides of each definition. Drawn from the measure rng (ids
+        too), after everything else, so the rest of the bundle is what it was before.
+        """
+        p = self.p
+        self.b.rng = rng
+        year_start = datetime(REFERENCE_DATE.year, 1, 1)
+        this_year = [visit for visit in self.visits if visit[1] >= year_start]
+        if "hypertension" in p.conditions and this_year and rng.random() < 0.35:
+            # A repeat reading at the latest visit: CMS165 takes the lowest systolic and diastolic of the day.
+            enc, start = max(this_year, key=lambda visit: visit[1])
+            self.observation(
+                "85354-9", "Blood pressure panel with all children optional", start + timedelta(minutes=12), None,
+                None, enc,
+                components=[("8480-6", "Systolic blood pressure", round(rng.gauss(136, 12)), "mm[Hg]"),
+                            ("8462-4", "Diastolic blood pressure", round(rng.gauss(82, 8)), "mm[Hg]")],
+            )  # fmt: skip
+        if "diabetes" in p.conditions and rng.random() < 0.04:
+            # The most recent HbA1c sent as a concept, not a number (see catalog.CODED_RESULT).
+            when = datetime.combine(REFERENCE_DATE - timedelta(days=rng.randint(1, 5)), time(10, 0))
+            rid = self.observation(
+                "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", when, None, None, category="laboratory"
+            )
+            coded = self.b.entries[-1]["resource"]
+            assert coded["id"] == rid
+            coded["valueCodeableConcept"] = {"coding": [_coding(*catalog.CODED_RESULT)]}
+
+        def some_day() -> date:
+            return REFERENCE_DATE - timedelta(days=rng.randint(10, 280))
+
+        if rng.random() < 0.02:  # Hospice: a hospice encounter
+            start = datetime.combine(some_day(), time(13, 0))
+            resource = {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "HH",
+                          "display": "home health"},
+                "type": [{"coding": [_coding(*catalog.HOSPICE_ENCOUNTER)], "text": "Hospice care"}],
+                "subject": _ref(p.id),
+                "period": {"start": start.isoformat() + TZ, "end": (start + timedelta(hours=1)).isoformat() + TZ},
+            }  # fmt: skip
+            self.b.add(resource)
+        if rng.random() < 0.02:  # Hospice: hospice care as a completed procedure
+            self.b.add(
+                {
+                    "resourceType": "Procedure",
+                    "status": "completed",
+                    "code": {"coding": [_coding(*catalog.HOSPICE_CARE)], "text": "Hospice care"},
+                    "subject": _ref(p.id),
+                    "performedDateTime": _dt(some_day(), 11),
+                }
+            )
+        if rng.random() < 0.03:  # PalliativeCare: an encounter, or the diagnosis
+            if rng.random() < 0.5:
+                start = datetime.combine(some_day(), time(14, 0))
+                resource = {
+                    "resourceType": "Encounter",
+                    "status": "finished",
+                    "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",
+                              "display": "ambulatory"},
+                    "type": [{"coding": [_coding(*catalog.PALLIATIVE_ENCOUNTER)], "text": "Palliative care visit"}],
+                    "subject": _ref(p.id),
+                    "period": {"start": start.isoformat() + TZ,
+                               "end": (start + timedelta(minutes=45)).isoformat() + TZ},
+                }  # fmt: skip
+                self.b.add(resource)
+            else:
+                code, display = catalog.PALLIATIVE_DIAGNOSIS
+                self.b.add(
+                    {
+                        "resourceType": "Condition",
+                        "clinicalStatus": {"coding": [_coding(CONDITION_CLINICAL, "active", "Active")]},
+                        "category": [{"coding": [_coding(CONDITION_CATEGORY, "encounter-diagnosis", "Diagnosis")]}],
+                        "code": {"coding": [_coding(ICD10, code, display)], "text": display},
+                        "subject": _ref(p.id),
+                        "onsetDateTime": some_day().isoformat(),
+                    }
+                )  # fmt: skip
+        if rng.random() < 0.04:  # AdvancedIllnessandFrailty: a frailty device ordered this year
+            self.b.add(
+                {
+                    "resourceType": "DeviceRequest",
+                    "status": "active",
+                    "intent": "order",
+                    "codeCodeableConcept": {"coding": [_coding(*catalog.FRAILTY_DEVICE)]},
+                    "subject": _ref(p.id),
+                    "authoredOn": some_day().isoformat(),
+                    "requester": _ref(p.pcp.id),
+                }
+            )
+        if rng.random() < 0.02:  # AdvancedIllnessandFrailty: lives long term in a nursing home
+            when = datetime.combine(some_day(), time(10, 30))
+            rid = self.observation(*catalog.HOUSING_STATUS, when, None, None, category="survey")
+            housing = self.b.entries[-1]["resource"]
+            assert housing["id"] == rid
+            housing["valueCodeableConcept"] = {"coding": [_coding(*catalog.LIVES_IN_NURSING_HOME)]}
+
 
 def _duplicate_bundle(
     p: _Person, rng: random.Random, org_ids: dict[str, str], with_mbi: bool
@@ -1072,7 +1203,7 @@ def generate(n: int, seed: int, out: Path) -> DemoSummary:
     for index, plan in enumerate(plans):
         rng = random.Random(f"{seed}:{index}")
         person = _draw_person(rng, index, plan, pcps)
-        writer = _PersonWriter(person, rng, org_ids)
+        writer = _PersonWriter(person, rng, org_ids, random.Random(f"{seed}:{index}:measures"))
         bundle = writer.write()
         name = f"patient-{index + 1:04d}.json"
         (out / name).write_bytes(_dump(bundle))
