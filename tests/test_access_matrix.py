@@ -36,7 +36,7 @@ from assistant.index.tables import ChunkRow
 from assistant.ingest.pipeline import ingest_paths
 from assistant.roles import ROLES
 from assistant.services.caller import Caller, PanelScope
-from assistant.settings import REPO_ROOT, Settings
+from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -82,6 +82,7 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("GET", "/v1/checklists/{ref:path}"): ("patient.read", True),
     ("GET", "/v1/patients/{ref}/guidance"): ("patient.read", True),
     ("POST", "/v1/guidance/{item_id}/status"): ("patient.read", True),
+    ("GET", "/v1/worklist"): ("panel.read", False),
 }
 FRAMEWORK_PUBLIC = {"/openapi.json", "/ui"}
 BAD_CREDENTIALS = ("none", "garbage-key", "revoked-key", "expired-token", "wrong-audience", "ended-session")
@@ -116,7 +117,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     settings = Settings(data_dir=root / "data", oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_file=jwks,
                         rate_limit="100000/minute", auth_failure_limit="100000/minute")
     ctx = open_context(settings)
-    ingest_knowledge(ctx.knowledge_deps, [REPO_ROOT / "knowledge" / "tcm.md"])
+    ingest_knowledge(ctx.knowledge_deps)  # guidance cites sentences across the whole knowledge base
     notes = root / "notes"
     notes.mkdir()
     (notes / "in.txt").write_text(NOTE.format(mbi=MBI_IN, name="Rosalind"), encoding="utf-8")
@@ -221,6 +222,8 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         ("GET", "/v1/transitions"): lambda: Call("GET", "/v1/transitions?status=all&as_of=2026-11-23"),
         ("GET", "/v1/checklists/{ref:path}"): lambda: Call("GET", f"/v1/checklists/{mbi}?as_of=2026-11-23"),
         ("GET", "/v1/patients/{ref}/guidance"): lambda: Call("GET", f"/v1/patients/{mbi}/guidance?as_of=2026-11-23"),
+        ("GET", "/v1/worklist"): lambda: Call(
+            "GET", "/v1/worklist?as_of=2026-11-23" + ("" if relation == "in" else "&user=someone-else")),
         # No item has this id: an allowed caller gets 404 after the panel check, a refused one 403 before it.
         ("POST", "/v1/guidance/{item_id}/status"): lambda: Call("POST", "/v1/guidance/g-none/status",
                                                                 {"patient": mbi, "status": "completed"}),
@@ -228,7 +231,7 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
     return examples[(method, path)]()
 
 
-def _expected(method: str, path: str, role: str, relation: str, credential: str) -> int:
+def _expected(method: str, path: str, role: str, relation: str, credential: str, how: str = "plain") -> int:
     rule, reaches_one = EXPECTED_RULES[(method, path)]
     if (method, path) == ("POST", "/v1/session"):  # the sign-in reads only the key or token it is sent
         return 200 if credential in GOOD_CREDENTIALS else (400 if credential in ("none", "ended-session") else 401)
@@ -243,6 +246,9 @@ def _expected(method: str, path: str, role: str, relation: str, credential: str)
     if path == "/v1/panels/{user}":
         if relation == "out":
             rule = "panels.manage"  # another user's panel
+    elif path == "/v1/worklist":
+        if relation == "out" or how in ("query", "body"):  # ?user= names another user's panel
+            rule = "panels.manage"
     elif reaches_one and "patient.read" not in GRANTED[role]:
         return 403  # a patient's answer or source span is a read of their chart
     if rule not in GRANTED[role]:
@@ -329,7 +335,7 @@ def test_matrix_refuses_every_forbidden_request_and_serves_every_allowed_one(wor
         before = _audit_rows(world)
         response = world.client.request(call.method, call.url, json=call.body, headers=headers)
         world.client.cookies.clear()
-        want = _expected(route.method, route.path, role, relation, credential)
+        want = _expected(route.method, route.path, role, relation, credential, how)
         label = f"{route.method} {route.path} role={role} {relation} {credential} {how}"
         if response.status_code != want:
             wrong.append(f"{label}: got {response.status_code}, want {want}: {response.text[:120]}")

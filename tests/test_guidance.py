@@ -111,3 +111,27 @@ def test_dismissed_item_stays_hidden_until_its_evidence_changes(ctx, tmp_path: P
 
         other = bearer(ctx, "care_manager", "nurse2")  # not on nurse2's panel
         assert client.get(url, headers=other).status_code == 403
+
+
+def test_worklist_is_stored_and_recomputed_only_when_records_change(ctx) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from assistant.guidance.worklist import refresh, worklist
+
+    patient_id = ctx.patients.resolve_patient("fhir|p1").id
+    as_of = date(2025, 10, 1)
+    assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 1
+    assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 0  # nothing changed: a query only
+    listed = worklist(ctx.engine, [patient_id], as_of)
+    assert listed["counts"] == {"cms122_gap": 1, "cms165_gap": 1, "high_utilizer": 1, "timely_follow_up": 1}
+    assert [i["due"] for i in listed["items"]] == sorted(i["due"] for i in listed["items"])
+    assert worklist(ctx.engine, [patient_id], as_of, role="care_coordinator")["counts"] == {"timely_follow_up": 1}
+
+    _write(ctx.records_folder, _resources([_bp("bp-2", "2025-09-28", 118, 76)]))  # the BP gap closes
+    assert ingest_paths(ctx.ingest_deps, [ctx.records_folder]).errors == []
+    assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 1
+    assert "cms165_gap" not in worklist(ctx.engine, [patient_id], as_of)["counts"]
+
+    done = CliRunner().invoke(cli, ["worklist", "--as-of", "2025-10-01", "--json"],
+                              env={"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir), "CARETRAIL_CLI_USER": "nobody"})
+    assert done.exit_code == 0 and json.loads(done.stdout)["total"] == 0  # an empty panel sees nothing

@@ -53,3 +53,26 @@ def status_command(
     with errors_to_exit():
         result = decide(open_ctx(), cli_caller(), item_id, patient, status, reason, _day(as_of))
     console.print(f"{result['item_id']}: {result['status']} (audit {result['audit_id']})", highlight=False)
+
+
+@app.command("worklist")
+def worklist_command(
+    role: str | None = typer.Option(None, "--role", help="Only the items this role owns."),
+    user: str | None = typer.Option(None, "--user", help="Another user's panel (admins)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Compute every date from this day (default today)."),
+    limit: int = typer.Option(100, "--limit", min=1, max=100_000),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Open items across your panel, soonest due and most urgent first, with counts per rule; audited."""
+    from assistant.services.guidance import panel_worklist
+
+    with errors_to_exit():
+        result = panel_worklist(open_ctx(), cli_caller(), role, user, _day(as_of), limit)
+    if as_json:
+        print_json(result)
+        return
+    for item in result["items"]:
+        console.print(f"{item['due']}  [{item['priority']}] {item['patient_id']}  {item['action']} "
+                      f"({item['owner_role']})", highlight=False, soft_wrap=True)
+    counts = ", ".join(f"{rule} {n}" for rule, n in result["counts"].items())
+    console.print(f"{result['total']} open items: {counts or 'none'}; audit {result['audit_id']}", highlight=False)

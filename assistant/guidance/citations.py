@@ -13,11 +13,15 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from assistant.errors import CaretrailError
 from assistant.index.tables import ChunkRow
 
 
-class MissingKnowledge(LookupError):
-    """The cited sentence is not in the indexed knowledge base (edited, or not ingested)."""
+class MissingKnowledge(CaretrailError):
+    """The cited sentence is not in the indexed knowledge base (edited, or not ingested): no uncited item is shown,
+    and the caller is told what to fix (503, the server stays up)."""
+
+    status_code = 503
 
 
 def knowledge_span(engine: Engine, doc_id: str, sentence: str) -> dict[str, Any]:
@@ -37,4 +41,5 @@ def knowledge_span(engine: Engine, doc_id: str, sentence: str) -> dict[str, Any]
             "quote": sentence, "source_uri": row.source_uri, "chunk_id": row.chunk_id, "chunk_sha256": row.sha256,
             "patient_id": None, "source_urls": list((row.meta or {}).get("source_urls", [])),
         }
-    raise MissingKnowledge(f"knowledge/{doc_id}.md does not contain the cited sentence {sentence[:60]!r}")
+    raise MissingKnowledge(f"knowledge/{doc_id}.md does not contain the cited sentence {sentence[:60]!r}: "
+                           "run `caretrail setup` to index the knowledge base")

@@ -26,16 +26,23 @@ def decisions(engine: Engine, patient_id: str) -> dict[str, str]:
         return {item_id: status for item_id, status in rows}
 
 
+def run_rules(facts: PatientFacts) -> list[GuidanceItem]:
+    """Every rule's items, before any decision is applied."""
+    return [found for rule in RULES.values() for found in rule(facts)]
+
+
+def order_key(item: GuidanceItem) -> tuple:
+    return (item.due is None, item.due or date.max, PRIORITIES.index(item.priority), item.rule)
+
+
 def guidance(facts: PatientFacts, engine: Engine, role: str) -> list[GuidanceItem]:
     decided = decisions(engine, facts.patient.id)
     items = []
-    for rule in RULES.values():
-        for found in rule(facts):
-            status = decided.get(found.id, "open")
-            if status != "dismissed":
-                items.append(found.with_status(status))
-    return sorted(items, key=lambda i: (i.owner_role != role, i.due is None, i.due or date.max,
-                                        PRIORITIES.index(i.priority), i.rule))
+    for found in run_rules(facts):
+        status = decided.get(found.id, "open")
+        if status != "dismissed":
+            items.append(found.with_status(status))
+    return sorted(items, key=lambda i: (i.owner_role != role, *order_key(i)))
 
 
 def record_decision(engine: Engine, item: GuidanceItem, patient_id: str, status: str, reason: str | None,

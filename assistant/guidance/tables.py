@@ -5,9 +5,9 @@ on, and new evidence brings the item back."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import JSON, Date, DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base
@@ -23,3 +23,19 @@ class GuidanceStatusTable(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     user_id: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GuidanceCacheTable(Base):
+    """Each patient's computed items for one as-of date and one version of their records.
+
+    Why stored: a worklist over a 10,000-patient panel must be a query, not 10,000 rule runs. A patient's row is
+    recomputed only when their records changed (the version moves) or the as-of date differs.
+    """
+
+    __tablename__ = "guidance_cache"
+
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    records_version: Mapped[str] = mapped_column(String(64))
+    items: Mapped[list] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,9 +9,12 @@ from assistant.context import AppContext
 from assistant.errors import BadRequest, NotFound
 from assistant.guidance.engine import STATUSES, guidance, record_decision
 from assistant.guidance.facts import gather
-from assistant.services.access import audit, open_patient
+from assistant.guidance.worklist import refresh, worklist
+from assistant.services.access import audit, open_patient, require
 from assistant.services.answers import view_role
 from assistant.services.caller import Caller
+from assistant.services.patients import panel_patient_ids
+from assistant.services.policy import Action
 
 SCHEMA = "caretrail.guidance/1"
 
@@ -45,3 +48,24 @@ def decide(ctx: AppContext, caller: Caller, item_id: str, ref: str, status: str,
                      {"item_id": item_id, "rule": found.rule, "status": status, "reason": reason})
     record_decision(ctx.engine, found, patient.id, status, reason, caller.user)
     return {"item_id": item_id, "patient_id": patient.id, "status": status, "audit_id": audit_id}
+
+
+def panel_worklist(ctx: AppContext, caller: Caller, role: str | None = None, user: str | None = None,
+                   as_of: date | None = None, limit: int = 100) -> dict[str, Any]:
+    """Open items across a panel: your own, or (admins) another user's. Stale patients are recomputed first."""
+    if user and user != caller.user:
+        require(ctx, caller, Action.MANAGE_PANELS)
+        ids = ctx.patients.assigned_patient_ids(user) | ctx.patients.derived_patient_ids(user)
+    else:
+        require(ctx, caller, Action.LIST_PANEL)
+        scope = panel_patient_ids(ctx, caller)
+        ids = scope if scope is not None else {row.id for row in ctx.patients.list_patients(limit=10_000_000)}
+    owner = view_role(caller, role) if role else None
+    day = as_of or date.today()
+    patient_ids = sorted(ids)
+    recomputed = refresh(ctx.patients, ctx.engine, patient_ids, day)
+    result = worklist(ctx.engine, patient_ids, day, owner, limit)
+    result["audit_id"] = audit(ctx, caller, "worklist", None, {"user": user or caller.user, "role": owner,
+                                                               "patients": len(patient_ids), "recomputed": recomputed,
+                                                               "returned": len(result["items"])})
+    return {"schema": "caretrail.worklist/1", "user": user or caller.user, **result}

@@ -39,3 +39,15 @@ def patient_guidance(
 def decide(item_id: str, body: Decision, ctx: AppContext = Depends(get_ctx),
            caller: Caller = Depends(requires(Action.READ_PATIENT))) -> dict[str, Any]:
     return guidance.decide(ctx, caller, item_id, body.patient, body.status, body.reason, body.as_of)
+
+
+@router.get("/worklist")
+def worklist(
+    role: str | None = Query(default=None, max_length=64, description="only the items this role owns"),
+    user: str | None = Query(default=None, max_length=200, description="another user's panel (admins)"),
+    as_of: date | None = Query(default=None),
+    limit: int = Query(default=100, ge=1, le=10_000),
+    ctx: AppContext = Depends(get_ctx),
+    caller: Caller = Depends(requires(Action.LIST_PANEL)),
+) -> dict[str, Any]:
+    return guidance.panel_worklist(ctx, caller, role, user, as_of, limit)
