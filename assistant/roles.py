@@ -7,6 +7,10 @@ ROLES = {
     "care_coordinator": "Care coordinator: transition-of-care checklists after discharges",
     "clinician": "Physician, NP or PA reviewing guidance",
     "outreach": "Outreach staff reviewing patient drafts",
+    "nurse": "Nurse: screenings, education and clinical follow-up calls (falls screening, symptoms after discharge)",
+    "community_health_worker": "Community health worker: social needs, Medicaid and community services, home visits",
+    "pharmacist": "Pharmacist: medication reconciliation and reviews of high-risk medications",
+    "specialist": "Specialist (CARA Preferred Provider): referrals and episodes shared with the ACO",
     "analyst": "Quality and roster analyst",
     "admin": "Administrator: sees every patient (audited like everyone else)",
 }

@@ -55,6 +55,10 @@ GRANTED: dict[str, set[str]] = {
     "care_coordinator": CARE_TEAM,
     "clinician": CARE_TEAM,
     "outreach": CARE_TEAM,
+    "nurse": CARE_TEAM,
+    "community_health_worker": CARE_TEAM,
+    "pharmacist": CARE_TEAM,
+    "specialist": CARE_TEAM,
     "analyst": {"knowledge.ask", "aggregates.read", "roster.audit", "redact"},
     "admin": CARE_TEAM | {"aggregates.read", "roster.audit", "panels.manage", "keys.manage", "audit.read"},
 }

@@ -23,7 +23,8 @@ from assistant.settings import REPO_ROOT, Settings
 from tests.helpers_auth import bearer
 from tests.test_measures import _bp, _condition, _hba1c, _office_visit, _patient, _percent
 
-KNOWLEDGE = ["hypertension-gap-closure", "diabetes-gap-closure", "timely-follow-up", "high-needs-homebound"]
+KNOWLEDGE = ["hypertension-gap-closure", "diabetes-gap-closure", "timely-follow-up", "high-needs-homebound", "tcm",
+             "annual-wellness-visit"]
 
 
 def _stay(rid: str, start: str, end: str, icd10: str) -> dict[str, Any]:
@@ -68,7 +69,9 @@ def test_items_are_dated_owned_and_cited(ctx) -> None:  # type: ignore[no-untype
     assert done.exit_code == 0, done.output
     body = json.loads(done.stdout)
     items = {i["rule"]: i for i in body["items"]}
-    assert set(items) == {"cms165_gap", "cms122_gap", "timely_follow_up", "high_utilizer"}
+    # The 25 Sep discharge is inside its TCM period; the AWV item says no coverage is on file.
+    assert set(items) == {"cms165_gap", "cms122_gap", "timely_follow_up", "high_utilizer", "tcm",
+                          "annual_wellness_visit"}
     assert items["cms165_gap"]["due"] == "2025-10-15" and items["cms165_gap"]["owner_role"] == "care_manager"
     assert "152" in items["cms165_gap"]["rationale"]
     assert items["cms122_gap"]["due"] == "2025-10-31" and "9.5" in items["cms122_gap"]["rationale"]
@@ -84,7 +87,9 @@ def test_items_are_dated_owned_and_cited(ctx) -> None:  # type: ignore[no-untype
     as_coordinator = json.loads(CliRunner().invoke(
         cli, ["guidance", "fhir|p1", "--as-of", "2025-10-01", "--role", "care_coordinator", "--json"],
         env={"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir), "CARETRAIL_CLI_ROLE": "admin"}).stdout)
-    assert as_coordinator["items"][0]["rule"] == "timely_follow_up"
+    owners = [i["owner_role"] for i in as_coordinator["items"]]
+    assert owners == sorted(owners, key=lambda role: role != "care_coordinator")  # own items first
+    assert [i["rule"] for i in as_coordinator["items"][:3]] == ["tcm", "timely_follow_up", "annual_wellness_visit"]
     assert audit_log_for(ctx).get(body["audit_id"]).event == "guidance"
 
 
@@ -123,9 +128,11 @@ def test_worklist_is_stored_and_recomputed_only_when_records_change(ctx) -> None
     assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 1
     assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 0  # nothing changed: a query only
     listed = worklist(ctx.engine, [patient_id], as_of)
-    assert listed["counts"] == {"cms122_gap": 1, "cms165_gap": 1, "high_utilizer": 1, "timely_follow_up": 1}
+    assert listed["counts"] == {"annual_wellness_visit": 1, "cms122_gap": 1, "cms165_gap": 1, "high_utilizer": 1,
+                                "tcm": 2, "timely_follow_up": 1}
     assert [i["due"] for i in listed["items"]] == sorted(i["due"] for i in listed["items"])
-    assert worklist(ctx.engine, [patient_id], as_of, role="care_coordinator")["counts"] == {"timely_follow_up": 1}
+    assert worklist(ctx.engine, [patient_id], as_of, role="care_coordinator")["counts"] == {
+        "annual_wellness_visit": 1, "tcm": 1, "timely_follow_up": 1}
 
     _write(ctx.records_folder, _resources([_bp("bp-2", "2025-09-28", 118, 76)]))  # the BP gap closes
     assert ingest_paths(ctx.ingest_deps, [ctx.records_folder]).errors == []

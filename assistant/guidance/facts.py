@@ -1,21 +1,32 @@
 """Everything the rules read about one patient, gathered once: records, this year's measure results, the
-claims-based estimates, transition episodes, and the as-of date every due date is computed from."""
+claims-based estimates, transition episodes, and the as-of date every due date is computed from.
+
+Also each source's own Patient entry (a preferred language is cited to the entry that states it), the engine (the
+transitions engine reads episodes through it) and the roster audit's findings for this patient. The roster audit
+compares every patient with every other (duplicates), so it runs once per store version and as-of date and is
+shared by every patient's rules: a panel worklist costs one audit, not one per patient.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from assistant.measures.common import PatientData
 from assistant.measures.engine import MEASURES, evaluate
 from assistant.measures.estimates import Estimates, estimate
 from assistant.measures.period import calendar_year
 from assistant.measures.results import MeasureResult
+from assistant.records.model import Patient
+from assistant.records.roster import Finding, audit
 from assistant.records.store import PatientRow, PatientStore
+from assistant.records.tables import DocumentTable, MpiLinkTable, PatientTable
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,9 @@ class PatientFacts:
     measures: dict[str, MeasureResult]
     estimates: Estimates
     cite: Callable[[str, str], dict[str, Any]]  # (knowledge doc id, sentence) -> citation
+    sources: tuple[Patient, ...] = ()  # each source document's own Patient entry for this patient
+    engine: Engine | None = None  # for rules that read through another engine (transition episodes)
+    roster: Callable[[], list[Finding]] | None = None  # the roster audit's findings naming this patient
 
     def of_kind(self, kind: str) -> list[Any]:
         return [r for r in self.records if r.kind == kind]
@@ -42,7 +56,38 @@ def gather(store: PatientStore, engine: Engine, patient_id: str, as_of: date) ->
     period = calendar_year(as_of)
     results = {measure: evaluate(measure, data, period) for measure in MEASURES}
     estimates = estimate(patient_id, records, patient.birth_date, as_of)
-    return PatientFacts(patient, as_of, records, results, estimates, lambda doc, s: knowledge_span(engine, doc, s))
+    sources = tuple(entry for _document, entry in store.patient_sources(patient_id))
+    return PatientFacts(patient, as_of, records, results, estimates, lambda doc, s: knowledge_span(engine, doc, s),
+                        sources=sources, engine=engine, roster=lambda: roster_findings(store, patient_id, as_of))
+
+
+@dataclass
+class _RosterCache:
+    key: tuple[Any, ...] | None = None
+    findings: list[Finding] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_ROSTER = _RosterCache()
+
+
+def _store_version(store: PatientStore) -> tuple[Any, ...]:
+    """Changes whenever a document, a patient or an MPI link is added, replaced or removed (cheap counts)."""
+    with Session(store.engine) as session:
+        documents, latest = session.execute(select(func.count(), func.max(DocumentTable.ingested_at))).one()
+        patients = session.scalar(select(func.count()).select_from(PatientTable))
+        links = session.scalar(select(func.count()).select_from(MpiLinkTable))
+    return (documents, latest, patients, links)
+
+
+def roster_findings(store: PatientStore, patient_id: str, as_of: date) -> list[Finding]:
+    """The roster audit's findings that name this patient; the audit runs again only when the store changed."""
+    key = (str(store.engine.url), as_of, *_store_version(store))
+    with _ROSTER.lock:
+        if _ROSTER.key != key:
+            _ROSTER.findings, _ROSTER.key = audit(store, as_of).findings, key
+        findings = _ROSTER.findings
+    return [f for f in findings if patient_id in f.patients]
 
 
 def _on_or_before(record: Any, as_of: date) -> bool:

@@ -39,6 +39,10 @@ GRANTS: dict[str, frozenset[Action]] = {
     "care_coordinator": frozenset(_CARE_TEAM),
     "clinician": frozenset(_CARE_TEAM),
     "outreach": frozenset(_CARE_TEAM),
+    "nurse": frozenset(_CARE_TEAM),
+    "community_health_worker": frozenset(_CARE_TEAM),
+    "pharmacist": frozenset(_CARE_TEAM),
+    "specialist": frozenset(_CARE_TEAM),  # a CARA Preferred Provider sees the patients on their panel only
     # Analysts work on populations: aggregates and the roster audit, never a chart or a note.
     "analyst": frozenset({Action.ASK_KNOWLEDGE, Action.READ_AGGREGATES, Action.ROSTER_AUDIT, Action.REDACT}),
     # The ACO's data steward: everything, audited like everyone else.

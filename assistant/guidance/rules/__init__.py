@@ -11,9 +11,25 @@ from types import ModuleType
 
 from assistant.guidance.facts import PatientFacts
 from assistant.guidance.item import GuidanceItem
-from assistant.guidance.rules import cms122_gap, cms165_gap, high_utilizer, timely_follow_up
+from assistant.guidance.rules import (
+    annual_wellness_visit,
+    attribution,
+    cms122_gap,
+    cms165_gap,
+    dual_eligible,
+    falls,
+    high_utilizer,
+    homebound,
+    language_access,
+    medication_reconciliation,
+    tcm,
+    timely_follow_up,
+)
 
 Rule = Callable[[PatientFacts], list[GuidanceItem]]
 
-RULE_MODULES: tuple[ModuleType, ...] = (cms165_gap, cms122_gap, timely_follow_up, high_utilizer)
+RULE_MODULES: tuple[ModuleType, ...] = (
+    cms165_gap, cms122_gap, timely_follow_up, high_utilizer, tcm, falls, annual_wellness_visit, dual_eligible,
+    homebound, medication_reconciliation, language_access, attribution,
+)
 RULES: dict[str, Rule] = {module.NAME: module.evaluate for module in RULE_MODULES}
