@@ -43,3 +43,31 @@ def knowledge_ctx(knowledge_settings: Settings):  # type: ignore[no-untyped-def]
     assert not report.errors, report.errors
     assert report.added >= 14
     return ctx
+
+
+@pytest.fixture(scope="module")
+def ecqm(shared_data: Path) -> Path:
+    """The stewards' eCQM content and MADiE cases in ../shared (skips when they are absent)."""
+    from assistant.measures import reference
+
+    root = shared_data / reference.ECQM_SUBDIR
+    if not root.is_dir():
+        pytest.skip(f"{root} is not present")
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference_engine() -> None:
+    """Skip without Node or the installed reference engine, except in CI, where its absence is a broken set-up."""
+    import shutil
+
+    from assistant.measures import reference
+
+    if reference.is_installed():
+        return
+    reason = "node is not installed" if shutil.which("node") is None else (
+        f"the reference engine is not installed in {reference.TOOLS_DIR}")
+    reason += f": {reference.INSTALL_HINT}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)

@@ -13,8 +13,6 @@ Skips when ../shared/data is absent. When node or the installed engine is missin
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -32,30 +30,7 @@ AT_LEAST = 3  # 1s and 0s each population needs for the panel to count as varied
 
 
 @pytest.fixture(scope="module")
-def ecqm(shared_data: Path) -> Path:
-    root = shared_data / reference.ECQM_SUBDIR
-    if not root.is_dir():
-        pytest.skip(f"{root} is not present")
-    return root
-
-
-@pytest.fixture(scope="module")
-def engine() -> None:
-    """Skip without Node or the installed engine, except in CI, where its absence is a broken set-up."""
-    if reference.is_installed():
-        return
-    if shutil.which("node") is None:
-        reason = "node is not installed"
-    else:
-        reason = f"the reference engine is not installed in {reference.TOOLS_DIR}"
-    reason += f": {reference.INSTALL_HINT}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def comparison(ecqm: Path, engine: None, tmp_path_factory: pytest.TempPathFactory) -> compare.Comparison:
+def comparison(ecqm: Path, reference_engine: None, tmp_path_factory: pytest.TempPathFactory) -> compare.Comparison:
     panel = tmp_path_factory.mktemp("panel")
     generate(PATIENTS, SEED, panel)
     return compare.compare_folder(panel, PERIOD, data_dir=tmp_path_factory.mktemp("data"), shared_dir=ecqm)

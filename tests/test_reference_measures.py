@@ -14,8 +14,6 @@ Skips when ../shared/data is absent. When node or the installed engine is missin
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -41,31 +39,8 @@ LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 
 
-@pytest.fixture(scope="module")
-def ecqm(shared_data: Path) -> Path:
-    root = shared_data / reference.ECQM_SUBDIR
-    if not root.is_dir():
-        pytest.skip(f"{root} is not present")
-    return root
-
-
-@pytest.fixture(scope="module")
-def engine() -> None:
-    """Skip without Node or the installed engine, except in CI, where its absence is a broken set-up."""
-    if reference.is_installed():
-        return
-    if shutil.which("node") is None:
-        reason = "node is not installed"
-    else:
-        reason = f"the reference engine is not installed in {reference.TOOLS_DIR}"
-    reason += f": {reference.INSTALL_HINT}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.mark.parametrize("measure", MEASURES)
-def test_reference_engine_agrees_with_madie_cases(measure: str, ecqm: Path, engine: None) -> None:
+def test_reference_engine_agrees_with_madie_cases(measure: str, ecqm: Path, reference_engine: None) -> None:
     cases = sorted(path for path in (ecqm / measure).iterdir() if path.is_dir())
     assert cases, f"no cases for {measure}"
     loaded = {case.name: reference.case_bundles(case) for case in cases}
@@ -98,7 +73,7 @@ def test_reference_engine_agrees_with_madie_cases(measure: str, ecqm: Path, engi
           f"known divergence (coded glycemic result): {known_divergences}")
 
 
-def test_hand_built_cms165_patients(ecqm: Path, engine: None) -> None:
+def test_hand_built_cms165_patients(ecqm: Path, reference_engine: None) -> None:
     """A bundle written by hand, not by MADiE: a controlled and an uncontrolled hypertensive patient."""
     controlled = _hypertensive_patient("hand-built-controlled", systolic=128, diastolic=78)
     uncontrolled = _hypertensive_patient("hand-built-uncontrolled", systolic=152, diastolic=95)
@@ -108,7 +83,7 @@ def test_hand_built_cms165_patients(ecqm: Path, engine: None) -> None:
     assert results["hand-built-uncontrolled"] == {**in_denominator, "numerator": 0}
 
 
-def test_coded_glycemic_result_is_not_in_the_numerator(ecqm: Path, engine: None) -> None:
+def test_coded_glycemic_result_is_not_in_the_numerator(ecqm: Path, reference_engine: None) -> None:
     """Pins the known divergence on a hand-built patient: 9.5 % counts as poor control, a coded result does not."""
     high = _diabetic_patient("hand-built-hba1c-high", {"valueQuantity": _quantity(9.5, "%")})
     coded = _diabetic_patient("hand-built-hba1c-coded", {"valueCodeableConcept": {"coding": [

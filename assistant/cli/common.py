@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, NoReturn
 
 import typer
@@ -23,6 +24,16 @@ def cli_caller() -> Any:
 
     with errors_to_exit():
         return build(open_ctx().settings)
+
+
+def parse_day(value: str | None, option: str = "--as-of") -> date | None:
+    """A YYYY-MM-DD option, or a one-line error naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a date like 2026-11-15, not {value!r}")
 
 
 def print_json(value: Any) -> None:

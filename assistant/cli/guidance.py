@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 
 from assistant.cli.app import app
-from assistant.cli.common import cli_caller, console, errors_to_exit, fail, open_ctx, print_json
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        fail(f"--as-of must be a date like 2026-11-15, not {value!r}")
+from assistant.cli.common import cli_caller, console, errors_to_exit, open_ctx, parse_day, print_json
 
 
 @app.command("guidance")
@@ -28,7 +19,7 @@ def guidance_command(
     from assistant.services.guidance import patient_guidance
 
     with errors_to_exit():
-        result = patient_guidance(open_ctx(), cli_caller(), patient, role, _day(as_of))
+        result = patient_guidance(open_ctx(), cli_caller(), patient, role, parse_day(as_of))
     if as_json:
         print_json(result)
         return
@@ -51,7 +42,7 @@ def status_command(
     from assistant.services.guidance import decide
 
     with errors_to_exit():
-        result = decide(open_ctx(), cli_caller(), item_id, patient, status, reason, _day(as_of))
+        result = decide(open_ctx(), cli_caller(), item_id, patient, status, reason, parse_day(as_of))
     console.print(f"{result['item_id']}: {result['status']} (audit {result['audit_id']})", highlight=False)
 
 
@@ -67,7 +58,7 @@ def worklist_command(
     from assistant.services.guidance import panel_worklist
 
     with errors_to_exit():
-        result = panel_worklist(open_ctx(), cli_caller(), role, user, _day(as_of), limit)
+        result = panel_worklist(open_ctx(), cli_caller(), role, user, parse_day(as_of), limit)
     if as_json:
         print_json(result)
         return

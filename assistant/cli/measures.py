@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 
 from assistant.cli.app import measures_app
-from assistant.cli.common import cli_caller, console, errors_to_exit, fail, open_ctx, print_json
+from assistant.cli.common import cli_caller, console, errors_to_exit, open_ctx, parse_day, print_json
 
 
 @measures_app.command("report")
@@ -21,10 +20,7 @@ def report_command(
     from assistant.measures.report import render_html
     from assistant.services.measures import panel_report
 
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        fail(f"--as-of must be a date like 2026-11-15, not {as_of!r}")
+    day = parse_day(as_of)
     with errors_to_exit():
         report, body = panel_report(open_ctx(), cli_caller(), day)
     if html_file is not None:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from assistant.cli.app import roster_app
-from assistant.cli.common import cli_caller, errors_to_exit, fail, open_ctx, print_json
-
-
-def _parse_day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        fail(f"--as-of must be a date like 2026-11-15, not {value!r}")
+from assistant.cli.common import cli_caller, errors_to_exit, open_ctx, parse_day, print_json
 
 
 @roster_app.command("audit")
@@ -30,7 +19,7 @@ def audit_command(
     from assistant.records.roster import RosterReport
     from assistant.services.patients import roster_audit
 
-    day = _parse_day(as_of)
+    day = parse_day(as_of)
     with errors_to_exit():
         result = roster_audit(open_ctx(), cli_caller(), day)
     if as_json:

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import typer
 
 from assistant.cli.app import app, transitions_app
-from assistant.cli.common import cli_caller, errors_to_exit, fail, open_ctx, print_json
-
-
-def _parse_day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        fail(f"--as-of must be a date like 2026-11-15, not {value!r}")
+from assistant.cli.common import cli_caller, errors_to_exit, open_ctx, parse_day, print_json
 
 
 @app.command("checklist")
@@ -30,7 +19,7 @@ def checklist_command(
     """The transition-of-care checklist of a discharge: TCM deadlines, medication changes, follow-ups (audited)."""
     from assistant.services.transitions import checklist
 
-    day = _parse_day(as_of)
+    day = parse_day(as_of)
     with errors_to_exit():
         result = checklist(open_ctx(), cli_caller(), patient, encounter, day)
     if as_json:
@@ -54,7 +43,7 @@ def list_command(
     """Discharges of the patients on your panel, nearest deadline first (audited)."""
     from assistant.services.transitions import worklist
 
-    day = _parse_day(as_of)
+    day = parse_day(as_of)
     with errors_to_exit():
         result = worklist(open_ctx(), cli_caller(), status, day)
     if as_json:
