@@ -24,7 +24,7 @@ from tests.helpers_auth import bearer
 from tests.test_measures import _bp, _condition, _hba1c, _office_visit, _patient, _percent
 
 KNOWLEDGE = ["hypertension-gap-closure", "diabetes-gap-closure", "timely-follow-up", "high-needs-homebound", "tcm",
-             "annual-wellness-visit"]
+             "annual-wellness-visit", "lead-alignment"]
 
 
 def _stay(rid: str, start: str, end: str, icd10: str) -> dict[str, Any]:
@@ -142,3 +142,27 @@ def test_worklist_is_stored_and_recomputed_only_when_records_change(ctx) -> None
     done = CliRunner().invoke(cli, ["worklist", "--as-of", "2025-10-01", "--json"],
                               env={"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir), "CARETRAIL_CLI_USER": "nobody"})
     assert done.exit_code == 0 and json.loads(done.stdout)["total"] == 0  # an empty panel sees nothing
+
+
+def test_ingest_recomputes_the_patients_it_wrote(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from assistant.guidance.tables import GuidanceCacheTable
+
+    folder = tmp_path / "more"
+    folder.mkdir()
+    resources = [r for r in _resources() if r["resourceType"] != "Patient"]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {**_patient("1949-07-30"), "id": "p1"}}, *({"resource": r} for r in resources)]}
+    text = json.dumps(bundle).replace('"p1"', '"p9"').replace("Patient/p1", "Patient/p9")
+    (folder / "p9.json").write_text(text, encoding="utf-8")
+    done = CliRunner().invoke(cli, ["ingest", str(folder)], env={"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir)})
+    assert done.exit_code == 0, done.output
+    assert "guidance not computed" not in done.output
+    patient_id = ctx.patients.resolve_patient("fhir|p9").id
+    with Session(ctx.engine) as session:
+        row = session.scalars(select(GuidanceCacheTable).where(GuidanceCacheTable.patient_id == patient_id)).one()
+    assert row.as_of == date.today() and row.items  # computed at ingest, for today

@@ -35,6 +35,14 @@ def ingest_command(
             progress.update(task, description=f"ingesting {path.name[:40]} ({records:,} records so far)")
 
         summary = ingest_paths(ctx.ingest_deps, files, on_file=advance, on_part=part)
+        if summary.patient_ids:
+            from assistant.services.updates import records_changed
+
+            progress.update(task, description=f"updating episodes and guidance of {len(summary.patient_ids)} "
+                                              "patients")
+            pending = records_changed(ctx, summary.patient_ids)
+            if pending:
+                console.print(f"[yellow]note:[/yellow] {pending}", highlight=False, soft_wrap=True)
     result = summary.as_dict()
     if as_json:
         print_json(result)

@@ -38,9 +38,14 @@ def listen_adt(
         log = logging.getLogger("caretrail.adt")
 
         def ingest_one(path: Path) -> None:
+            from assistant.services.updates import records_changed
+
             summary = ingest_paths(ctx.ingest_deps, [path])
             for error in summary.errors:
                 log.error("ingest failed: %s", error["error"])
+            pending = records_changed(ctx, summary.patient_ids)  # an A03 opens its episode and TCM items now
+            if pending:
+                log.warning("%s", pending)
 
         async def on_stored(path: Path) -> None:
             await asyncio.to_thread(ingest_one, path)

@@ -47,6 +47,13 @@ def setup_command(
     )
     for error in summary.errors[:10]:
         console.print(f"[red]error:[/red] {error['error']}")
+    if summary.patient_ids:
+        from assistant.services.updates import records_changed
+
+        with console.status("computing episodes and guidance"):
+            pending = records_changed(ctx, summary.patient_ids)
+        if pending:
+            console.print(f"[yellow]note:[/yellow] {pending}", highlight=False, soft_wrap=True)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     patient_ids = set()
     for entry in manifest.get("patients", []):

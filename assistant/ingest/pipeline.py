@@ -83,9 +83,14 @@ class IngestSummary:
     skipped_unchanged: int = 0
     knowledge_documents: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    # The store patients whose records this run wrote: what engines that keep derived state (transition episodes,
+    # stored guidance) must recompute. Not part of the printed summary.
+    patient_ids: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        summary = asdict(self)
+        summary.pop("patient_ids")
+        return summary
 
 
 def iter_files(paths: Iterable[Path]) -> list[Path]:
@@ -148,7 +153,7 @@ def assign_patients(prepared: Prepared, keys: dict[str, str]) -> list[Chunk]:
 class Written:
     chunks: list[Chunk]
     stale: list[str]
-    patients: int
+    patient_ids: set[str]
 
 
 def write_rows(deps: IngestDeps, session: Session, prepared: Prepared, in_ledger: bool) -> Written:
@@ -163,7 +168,7 @@ def write_rows(deps: IngestDeps, session: Session, prepared: Prepared, in_ledger
         stale += replace_rows(session, PATIENT, document_id, chunks)
     else:
         append_rows(session, PATIENT, document_id, chunks)
-    return Written(chunks, stale, len(set(keys.values())))
+    return Written(chunks, stale, set(keys.values()))
 
 
 def store_documents(deps: IngestDeps, batch: list[Prepared], vectors: np.ndarray) -> list[Written]:
@@ -296,6 +301,7 @@ def ingest_streamed(deps: IngestDeps, item: Streamed, summary: IngestSummary, re
     deps.vectors.delete(PATIENT, sorted(stale - written))
     summary.documents += 1
     summary.patients += len(set(writer.keys.values()))
+    summary.patient_ids |= set(writer.keys.values())
     summary.records += writer.record_count
     summary.chunks += len(written)
     return True
@@ -323,7 +329,8 @@ def flush(deps: IngestDeps, batch: list[Prepared], summary: IngestSummary, recen
                                        "nothing of it was kept, re-run to retry"})
     for prepared, written in results:
         summary.documents += 1
-        summary.patients += written.patients
+        summary.patients += len(written.patient_ids)
+        summary.patient_ids |= written.patient_ids
         summary.records += len(prepared.parsed.records)
         summary.chunks += len(written.chunks)
     batch.clear()
