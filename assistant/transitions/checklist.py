@@ -253,6 +253,16 @@ class _Builder:
             if label:
                 signals.append({"signal": f"diagnosis of this stay: {cond.code.display or cond.code.code} ({label})",
                                 "citations": [record_citation(stored)]})
+        for stored in self.of_kind(Encounter):  # the stay's own diagnoses (FHIR reasonCode, HL7 DG1)
+            stay = stored.record
+            assert isinstance(stay, Encounter)
+            if stay.id not in self.episode.encounter_ids:
+                continue
+            for reason in stay.reasons:
+                label = self._acuity(reason.code, reason.display)
+                if label:
+                    signals.append({"signal": f"diagnosis of this stay: {reason.display or reason.code} ({label})",
+                                    "citations": [record_citation(stored)]})
         for stored in self.summary_sections:
             section = stored.record
             assert isinstance(section, DocumentSection)

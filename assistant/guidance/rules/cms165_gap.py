@@ -39,6 +39,15 @@ def evaluate(facts: PatientFacts) -> list[GuidanceItem]:
     if not populations[INITIAL_POPULATION]:
         data = PatientData.from_records(facts.patient.id, facts.patient.birth_date, facts.records)
         diagnosis = cms165.essential_hypertension_diagnosis(data, calendar_year(facts.as_of))
+        if diagnosis and facts.patient.birth_date is None:
+            return [item(
+                facts, NAME, measure=cms165.MEASURE, owner_role="care_manager", priority="medium",
+                action="Record the patient's birth date, so the CMS165 age range (18-85) can be checked",
+                rationale="Hypertension is on file but the birth date is missing, so whether the patient is in the "
+                          "CMS165 denominator cannot be decided.",
+                due=due_within(facts, 30), evidence=diagnosis, citations=[facts.cite(KNOWLEDGE, NO_READING)],
+                notes=("Missing: Patient.birthDate.",),
+            )]
         if diagnosis:
             return [item(
                 facts, NAME, measure=cms165.MEASURE, owner_role="care_manager", priority="medium",
