@@ -44,7 +44,7 @@ from assistant.records.model import (
     Record,
 )
 from connectors.errors import ParseError
-from connectors.hl7v2 import DISCHARGE_DISPOSITIONS, language_tag, parse_ts
+from connectors.hl7_values import DISCHARGE_DISPOSITIONS, language_tag, parse_ts
 from connectors.text import decode_text, looks_binary, sha256_bytes
 
 FORMAT = "ccda"

@@ -8,8 +8,8 @@ Two shapes are read:
 
 - FHIR Observations with ``Observation.device`` set (a Bundle, a single resource or NDJSON). These
   are read by :mod:`connectors.fhir`, which fills ``Observation.device`` from the referenced Device
-  (its ``deviceName``/``type``) or the reference display; :func:`parse` hands JSON to it, and
-  :func:`readings` picks the device readings out of any parsed document.
+  (its ``deviceName``/``type``) or the reference display (the registry sends JSON there); :func:`readings`
+  picks the device readings out of any parsed document.
 - CSV exports with this exact header set (comma separated, UTF-8, one reading per row, header
   names case-insensitive, extra columns ignored):
 
@@ -35,9 +35,8 @@ from datetime import datetime
 from pathlib import Path
 
 from assistant.records.model import Code, Observation, ParsedDocument, Provenance
-from connectors import fhir
-from connectors.documents import normalise_patient_key
 from connectors.errors import ParseError
+from connectors.note_text import normalise_patient_key
 from connectors.text import decode_text, sha256_bytes
 
 FORMAT = "device-csv"
@@ -97,8 +96,6 @@ def _number(path: Path, text: str, where: str, column: str) -> float:
 
 def parse(path: Path, data: bytes) -> ParsedDocument:
     path = Path(path)
-    if path.suffix.lower() != ".csv":
-        return fhir.parse(path, data)
     text = decode_text(path, data)
     digest = sha256_bytes(data)
     lines = text.splitlines(keepends=True)

@@ -15,7 +15,7 @@ Conventions:
   ``Patient/<id>`` (relative or absolute URL) and ``Patient?identifier=<system>|<value>``.
 - Locators are ``<Type>/<id>`` (``Bundle.entry[i]`` or ``line N`` when a resource has no id);
   note sections are located at ``DocumentReference/<id>#content[i]`` with offsets into the decoded
-  attachment text (for HTML attachments: into the text extracted by ``documents.html_to_text``).
+  attachment text (for HTML attachments: into the text extracted by ``note_text.html_to_text``).
 - Date-times keep the wall-clock time written in the source and drop the UTC offset, so that
   every connector yields naive datetimes that compare with each other.
 - Dual status: the Blue Button ``.../variables/dual_NN`` monthly extensions (on Coverage or Patient;
@@ -62,7 +62,7 @@ from assistant.records.model import (
     Procedure,
     Provenance,
 )
-from connectors import documents
+from connectors import note_text
 from connectors.errors import ParseError
 from connectors.text import decode_text, iter_lines, sha256_bytes
 
@@ -179,7 +179,7 @@ MAPPED_TYPES = {
 # Resolved through references but not emitted as records.
 LOOKUP_TYPES = {"Organization", "Device", "Medication", "Location"}
 
-_MBI_RE = documents.MBI_RE
+_MBI_RE = note_text.MBI_RE
 
 
 # -------------------------------------------------------------------------------------------- helpers
@@ -726,7 +726,7 @@ def _note_sections(ctx: _Context, r: dict[str, Any], locator: str, patient_key: 
     type_code = to_code(r.get("type"), prefer=("loinc",))
     title = r.get("description") or ((r.get("type") or {}).get("text")) or (type_code.display if type_code else None)
     doc_type = DOCUMENT_TYPES.get(type_code.code) if type_code and type_code.system == "loinc" else None
-    doc_type = doc_type or documents.document_type_from_title(title)
+    doc_type = doc_type or note_text.document_type_from_title(title)
     context = r.get("context") if isinstance(r.get("context"), dict) else {}
     doc_date = parse_datetime(r.get("date")) or parse_datetime((context.get("period") or {}).get("start"))
     sections: list[DocumentSection] = []
@@ -754,9 +754,9 @@ def _note_sections(ctx: _Context, r: dict[str, Any], locator: str, patient_key: 
             continue
         boundaries = None
         if kind == "text/html" or text.lstrip().startswith("<"):
-            text, headings, _ = documents.html_to_text(text)
+            text, headings, _ = note_text.html_to_text(text)
             boundaries = headings or None
-        for span in documents.split_sections(text, title or "Note", 0, boundaries):
+        for span in note_text.split_sections(text, title or "Note", 0, boundaries):
             sections.append(
                 DocumentSection(
                     id=f"{doc_id}#content[{index}]:{len(sections)}",
@@ -766,7 +766,7 @@ def _note_sections(ctx: _Context, r: dict[str, Any], locator: str, patient_key: 
                     document_type=doc_type,
                     document_date=doc_date,
                     title=span.title,
-                    loinc=documents.section_loinc(span.title),
+                    loinc=note_text.section_loinc(span.title),
                     text=text[span.start : span.end],
                     provenance=ctx.provenance(where, span.start, span.end),
                 )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import documents, registry
+from connectors import documents, note_text, registry
 from connectors.errors import ParseError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "documents"
@@ -49,7 +49,7 @@ def test_text_with_patient_line() -> None:
 def test_html_headings_are_boundaries() -> None:
     path = FIXTURES / "referral.html"
     sections = _sections(path)
-    extracted, _, _ = documents.html_to_text(path.read_text())
+    extracted, _, _ = note_text.html_to_text(path.read_text())
     assert [s.title for s in sections] == ["Reason for Referral", "Current Medications"]
     assert sections[0].patient_key == "mrn|https://clinic.example.org/mrn|C-2211"
     assert sections[0].document_title == "Cardiology referral" and sections[0].document_type == "referral"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors import hl7v2
+from connectors import hl7_values, hl7v2
 from connectors.errors import ParseError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -140,9 +140,9 @@ def test_text_before_msh_and_binary_and_latin1(tmp_path: Path) -> None:
 
 
 def test_parse_ts_is_strict() -> None:
-    assert hl7v2.parse_ts("20260225").isoformat() == "2026-02-25T00:00:00"
-    assert hl7v2.parse_ts("202602250830-0500").isoformat() == "2026-02-25T08:30:00-05:00"
-    assert hl7v2.parse_ts("") is None
+    assert hl7_values.parse_ts("20260225").isoformat() == "2026-02-25T00:00:00"
+    assert hl7_values.parse_ts("202602250830-0500").isoformat() == "2026-02-25T08:30:00-05:00"
+    assert hl7_values.parse_ts("") is None
     for bad in ("2013021110005", "20261301", "2026-02-25"):
         with pytest.raises(ValueError):
-            hl7v2.parse_ts(bad)
+            hl7_values.parse_ts(bad)
