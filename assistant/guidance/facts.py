@@ -25,7 +25,7 @@ from assistant.measures.period import calendar_year
 from assistant.measures.results import MeasureResult
 from assistant.records.model import Patient
 from assistant.records.roster import Finding, audit
-from assistant.records.store import PatientRow, PatientStore
+from assistant.records.store import PatientRow, PatientStore, effective_time
 from assistant.records.tables import DocumentTable, MpiLinkTable, PatientTable
 
 
@@ -40,6 +40,7 @@ class PatientFacts:
     sources: tuple[Patient, ...] = ()  # each source document's own Patient entry for this patient
     engine: Engine | None = None  # for rules that read through another engine (transition episodes)
     roster: Callable[[], list[Finding]] | None = None  # the roster audit's findings naming this patient
+    data: PatientData | None = None  # the records sorted by kind, as the measures read them
 
     def of_kind(self, kind: str) -> list[Any]:
         return [r for r in self.records if r.kind == kind]
@@ -58,7 +59,8 @@ def gather(store: PatientStore, engine: Engine, patient_id: str, as_of: date) ->
     estimates = estimate(patient_id, records, patient.birth_date, as_of)
     sources = tuple(entry for _document, entry in store.patient_sources(patient_id))
     return PatientFacts(patient, as_of, records, results, estimates, lambda doc, s: knowledge_span(engine, doc, s),
-                        sources=sources, engine=engine, roster=lambda: roster_findings(store, patient_id, as_of))
+                        sources=sources, engine=engine, roster=lambda: roster_findings(store, patient_id, as_of),
+                        data=data)
 
 
 @dataclass
@@ -92,7 +94,5 @@ def roster_findings(store: PatientStore, patient_id: str, as_of: date) -> list[F
 
 def _on_or_before(record: Any, as_of: date) -> bool:
     """Guidance as of a date sees only what had happened by then, so a replayed date gives the same answer."""
-    from assistant.records.store import effective_time
-
     when = effective_time(record)
     return when is None or when.date() <= as_of

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from assistant.measures import cms122, cms165
 from assistant.measures.common import PatientData
 from assistant.measures.period import MeasurementPeriod
-from assistant.measures.results import MeasureResult
+from assistant.measures.results import DENOMINATOR, DENOMINATOR_EXCLUSION, NUMERATOR, MeasureResult
 from assistant.records.store import PatientStore
 
 Evaluator = Callable[[PatientData, MeasurementPeriod], MeasureResult]
@@ -21,6 +21,19 @@ MEASURES: dict[str, Evaluator] = {
     cms122.MEASURE: cms122.evaluate,
 }
 TITLES = {cms165.MEASURE: cms165.TITLE, cms122.MEASURE: cms122.TITLE}
+# Inverse measures: lower is better, and the numerator itself is the care gap.
+INVERSE = {cms122.MEASURE}
+
+
+def is_gap(result: MeasureResult) -> bool:
+    """A care gap: in the denominator, not excluded, and on the wrong side of the numerator (in it for an inverse
+    measure such as CMS122, outside it for CMS165)."""
+    populations = result.populations
+    if not populations[DENOMINATOR] or populations[DENOMINATOR_EXCLUSION]:
+        return False
+    return populations[NUMERATOR] if result.measure in INVERSE else not populations[NUMERATOR]
+
+
 # The record kinds the measures read; the rest of a patient's records are not loaded.
 KINDS = {"encounter", "condition", "observation", "medication", "procedure", "order"}
 

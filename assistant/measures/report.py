@@ -14,11 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from assistant.measures import cms122
+from assistant.measures.engine import INVERSE, is_gap
 from assistant.measures.period import MeasurementPeriod
 from assistant.measures.results import DENOMINATOR, DENOMINATOR_EXCLUSION, NUMERATOR, POPULATIONS, MeasureResult
-
-INVERSE = {cms122.MEASURE}  # lower is better: the numerator is the gap
 
 
 @dataclass(frozen=True)
@@ -70,13 +68,6 @@ def rate(counts: dict[str, int]) -> float | None:
     return round(counts[NUMERATOR] / eligible, 4) if eligible > 0 else None
 
 
-def _is_gap(result: MeasureResult) -> bool:
-    populations = result.populations
-    if not populations[DENOMINATOR] or populations[DENOMINATOR_EXCLUSION]:
-        return False
-    return populations[NUMERATOR] if result.measure in INVERSE else not populations[NUMERATOR]
-
-
 def _gap(result: MeasureResult) -> Gap:
     evidence = result.evidence.get(NUMERATOR, ())
     reason = "; ".join(e.reason for e in evidence) or "no qualifying result in the period"
@@ -90,7 +81,7 @@ def summarize(measure: str, title: str, period: MeasurementPeriod, results: list
     if prior:
         prior_counts = {p: sum(1 for r in prior if r.populations[p]) for p in POPULATIONS}
         prior_rate = rate(prior_counts)
-    gaps = tuple(_gap(r) for r in sorted(results, key=lambda r: r.patient_id) if _is_gap(r))
+    gaps = tuple(_gap(r) for r in sorted(results, key=lambda r: r.patient_id) if is_gap(r))
     return MeasureSummary(measure, title, period, counts, rate(counts), measure in INVERSE, gaps, prior_rate)
 
 

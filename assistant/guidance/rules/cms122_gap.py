@@ -7,7 +7,8 @@ from assistant.guidance.facts import PatientFacts
 from assistant.guidance.item import GuidanceItem
 from assistant.guidance.rules.common import due_within, item
 from assistant.measures import cms122
-from assistant.measures.results import DENOMINATOR, DENOMINATOR_EXCLUSION, NUMERATOR
+from assistant.measures.engine import is_gap
+from assistant.measures.results import NUMERATOR
 
 NAME = "cms122_gap"
 KNOWLEDGE = "diabetes-gap-closure"
@@ -21,8 +22,7 @@ OUTSIDE = ("Care teams should make sure outside HbA1c results are recorded in th
 
 def evaluate(facts: PatientFacts) -> list[GuidanceItem]:
     result = facts.measures[cms122.MEASURE]
-    populations = result.populations
-    if not (populations[DENOMINATOR] and not populations[DENOMINATOR_EXCLUSION] and populations[NUMERATOR]):
+    if not is_gap(result):
         return []
     evidence = result.evidence.get(NUMERATOR, ())
     has_result = any(e.record_id for e in evidence)

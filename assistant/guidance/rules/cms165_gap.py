@@ -7,9 +7,9 @@ from assistant.guidance.facts import PatientFacts
 from assistant.guidance.item import GuidanceItem
 from assistant.guidance.rules.common import due_within, item
 from assistant.measures import cms165
-from assistant.measures.common import PatientData
+from assistant.measures.engine import is_gap
 from assistant.measures.period import calendar_year
-from assistant.measures.results import DENOMINATOR, DENOMINATOR_EXCLUSION, INITIAL_POPULATION, NUMERATOR
+from assistant.measures.results import INITIAL_POPULATION, NUMERATOR
 
 NAME = "cms165_gap"
 KNOWLEDGE = "hypertension-gap-closure"
@@ -26,7 +26,7 @@ def evaluate(facts: PatientFacts) -> list[GuidanceItem]:
     populations = result.populations
     numerator = result.evidence.get(NUMERATOR, ())
     no_reading = not any(e.record_id for e in numerator)
-    if populations[DENOMINATOR] and not populations[DENOMINATOR_EXCLUSION] and not populations[NUMERATOR]:
+    if is_gap(result):
         reason = "; ".join(e.reason for e in numerator) or "no blood pressure reading this year"
         return [item(
             facts, NAME, measure=cms165.MEASURE, owner_role="care_manager", priority="high",
@@ -37,8 +37,8 @@ def evaluate(facts: PatientFacts) -> list[GuidanceItem]:
                        facts.cite(KNOWLEDGE, REPEAT)],
         )]
     if not populations[INITIAL_POPULATION]:
-        data = PatientData.from_records(facts.patient.id, facts.patient.birth_date, facts.records)
-        diagnosis = cms165.essential_hypertension_diagnosis(data, calendar_year(facts.as_of))
+        assert facts.data is not None  # gather() always sorts the records for the measures
+        diagnosis = cms165.essential_hypertension_diagnosis(facts.data, calendar_year(facts.as_of))
         if diagnosis and facts.patient.birth_date is None:
             return [item(
                 facts, NAME, measure=cms165.MEASURE, owner_role="care_manager", priority="medium",
