@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from assistant.auth.authenticate import Authenticator
     from assistant.auth.ratelimit import RateLimits
     from assistant.compose.composer import SentenceVectorCache
+    from assistant.guidance.facts import RosterCache
     from assistant.index.knowledge import KnowledgeDeps
     from assistant.ingest.pipeline import IngestDeps
     from assistant.retrieval.bm25 import ScopeCache
@@ -93,6 +94,13 @@ class AppContext:
         return RateLimits(settings.rate_limit_storage, settings.rate_limit, settings.auth_failure_limit)
 
     # Caches: one per context, so that they never outlive or cross the data dir and embedder that filled them.
+
+    @cached_property
+    def roster_cache(self) -> RosterCache:
+        """The last roster audit, shared by every patient's guidance until the store changes."""
+        from assistant.guidance.facts import RosterCache
+
+        return RosterCache()
 
     @cached_property
     def bm25_cache(self) -> ScopeCache:

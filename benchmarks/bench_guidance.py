@@ -44,18 +44,18 @@ def measure(label: str, settings: Settings, demo: Path, sample: int) -> dict[str
     timings = []
     for patient_id in ids[:sample]:
         started = time.perf_counter()
-        guidance(gather(ctx.patients, ctx.engine, patient_id, AS_OF), ctx.engine, "care_manager")
+        guidance(gather(ctx.patients, ctx.engine, ctx.roster_cache, patient_id, AS_OF), ctx.engine, "care_manager")
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     p95 = timings[int(0.95 * (len(timings) - 1))]
 
     started = time.perf_counter()
-    refresh(ctx.patients, ctx.engine, ids, AS_OF)
+    refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, AS_OF)
     first = time.perf_counter() - started
     runs = []
     for _ in range(5):
         started = time.perf_counter()
-        assert refresh(ctx.patients, ctx.engine, ids, AS_OF) == 0
+        assert refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, AS_OF) == 0
         listed = worklist(ctx.engine, ids, AS_OF, limit=100)
         runs.append((time.perf_counter() - started) * 1000)
     query_ms = min(runs)

@@ -125,8 +125,9 @@ def test_worklist_is_stored_and_recomputed_only_when_records_change(ctx) -> None
 
     patient_id = ctx.patients.resolve_patient("fhir|p1").id
     as_of = date(2025, 10, 1)
-    assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 1
-    assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 0  # nothing changed: a query only
+    assert refresh(ctx.patients, ctx.engine, ctx.roster_cache, [patient_id], as_of) == 1
+    # nothing changed: a query only
+    assert refresh(ctx.patients, ctx.engine, ctx.roster_cache, [patient_id], as_of) == 0
     listed = worklist(ctx.engine, [patient_id], as_of)
     assert listed["counts"] == {"annual_wellness_visit": 1, "cms122_gap": 1, "cms165_gap": 1, "high_utilizer": 1,
                                 "tcm": 2, "timely_follow_up": 1}
@@ -136,7 +137,7 @@ def test_worklist_is_stored_and_recomputed_only_when_records_change(ctx) -> None
 
     _write(ctx.records_folder, _resources([_bp("bp-2", "2025-09-28", 118, 76)]))  # the BP gap closes
     assert ingest_paths(ctx.ingest_deps, [ctx.records_folder]).errors == []
-    assert refresh(ctx.patients, ctx.engine, [patient_id], as_of) == 1
+    assert refresh(ctx.patients, ctx.engine, ctx.roster_cache, [patient_id], as_of) == 1
     assert "cms165_gap" not in worklist(ctx.engine, [patient_id], as_of)["counts"]
 
     done = CliRunner().invoke(cli, ["worklist", "--as-of", "2025-10-01", "--json"],

@@ -145,7 +145,8 @@ def ctx(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
 
 def _items(ctx, ref: str, as_of: str, role: str = "care_manager") -> list[GuidanceItem]:  # type: ignore[no-untyped-def]
     patient = ctx.patients.resolve_patient(ref)
-    items = guidance(gather(ctx.patients, ctx.engine, patient.id, date.fromisoformat(as_of)), ctx.engine, role)
+    facts = gather(ctx.patients, ctx.engine, ctx.roster_cache, patient.id, date.fromisoformat(as_of))
+    items = guidance(facts, ctx.engine, role)
     for found in items:  # every item: one known owner, evidence, and citations that open the exact sentence
         assert found.owner_role in ROLES and found.evidence and found.citations, found
         for citation in found.citations:

@@ -111,7 +111,7 @@ def evaluate(folder: Path = DEFAULT_SCENARIOS) -> GuidanceEval:
                 report.expected += len(scenario.expected)
                 report.misses += [{"scenario": scenario.name, **e} for e in scenario.expected]
                 continue
-            facts = gather(ctx.patients, ctx.engine, patient.id, scenario.as_of)
+            facts = gather(ctx.patients, ctx.engine, ctx.roster_cache, patient.id, scenario.as_of)
             produced = [i.to_dict() for i in guidance(facts, ctx.engine, "care_manager")]
             _score(report, scenario, produced)
     return report

@@ -46,7 +46,7 @@ class PatientFacts:
         return [r for r in self.records if r.kind == kind]
 
 
-def gather(store: PatientStore, engine: Engine, patient_id: str, as_of: date) -> PatientFacts:
+def gather(store: PatientStore, engine: Engine, roster: RosterCache, patient_id: str, as_of: date) -> PatientFacts:
     from assistant.guidance.citations import knowledge_span
 
     patient = store.get_patient(patient_id)
@@ -59,18 +59,18 @@ def gather(store: PatientStore, engine: Engine, patient_id: str, as_of: date) ->
     estimates = estimate(patient_id, records, patient.birth_date, as_of)
     sources = tuple(entry for _document, entry in store.patient_sources(patient_id))
     return PatientFacts(patient, as_of, records, results, estimates, lambda doc, s: knowledge_span(engine, doc, s),
-                        sources=sources, engine=engine, roster=lambda: roster_findings(store, patient_id, as_of),
-                        data=data)
+                        sources=sources, engine=engine, data=data,
+                        roster=lambda: roster_findings(roster, store, patient_id, as_of))
 
 
 @dataclass
-class _RosterCache:
+class RosterCache:
+    """The last roster audit and the store version it was run on: one audit serves a whole panel's guidance. Owned
+    by the application context (one per data dir), never by the module."""
+
     key: tuple[Any, ...] | None = None
     findings: list[Finding] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-_ROSTER = _RosterCache()
 
 
 def _store_version(store: PatientStore) -> tuple[Any, ...]:
@@ -82,13 +82,13 @@ def _store_version(store: PatientStore) -> tuple[Any, ...]:
     return (documents, latest, patients, links)
 
 
-def roster_findings(store: PatientStore, patient_id: str, as_of: date) -> list[Finding]:
+def roster_findings(cache: RosterCache, store: PatientStore, patient_id: str, as_of: date) -> list[Finding]:
     """The roster audit's findings that name this patient; the audit runs again only when the store changed."""
-    key = (str(store.engine.url), as_of, *_store_version(store))
-    with _ROSTER.lock:
-        if _ROSTER.key != key:
-            _ROSTER.findings, _ROSTER.key = audit(store, as_of).findings, key
-        findings = _ROSTER.findings
+    key = (as_of, *_store_version(store))
+    with cache.lock:
+        if cache.key != key:
+            cache.findings, cache.key = audit(store, as_of).findings, key
+        findings = cache.findings
     return [f for f in findings if patient_id in f.patients]
 
 

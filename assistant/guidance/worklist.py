@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from assistant.guidance.engine import run_rules
-from assistant.guidance.facts import gather
+from assistant.guidance.facts import RosterCache, gather
 from assistant.guidance.item import PRIORITIES
 from assistant.guidance.tables import GuidanceCacheTable, GuidanceStatusTable
 from assistant.records.store import PatientStore
@@ -44,7 +44,7 @@ def record_versions(engine: Engine, patient_ids: list[str]) -> dict[str, str]:
     return versions
 
 
-def refresh(store: PatientStore, engine: Engine, patient_ids: list[str], as_of: date) -> int:
+def refresh(store: PatientStore, engine: Engine, roster: RosterCache, patient_ids: list[str], as_of: date) -> int:
     """Recompute the stale patients' items; returns how many were recomputed."""
     versions = record_versions(engine, patient_ids)
     with Session(engine) as session:
@@ -55,7 +55,7 @@ def refresh(store: PatientStore, engine: Engine, patient_ids: list[str], as_of: 
                 .where(GuidanceCacheTable.patient_id.in_(chunk)))})
     stale = [pid for pid in patient_ids if cached.get(pid) != (as_of, versions.get(pid, "0:None"))]
     for patient_id in stale:
-        items = [i.to_dict() for i in run_rules(gather(store, engine, patient_id, as_of))]
+        items = [i.to_dict() for i in run_rules(gather(store, engine, roster, patient_id, as_of))]
         with Session(engine) as session, session.begin():
             row = session.get(GuidanceCacheTable, patient_id) or GuidanceCacheTable(patient_id=patient_id)
             row.as_of, row.records_version = as_of, versions.get(patient_id, "0:None")

@@ -24,7 +24,7 @@ def patient_guidance(ctx: AppContext, caller: Caller, ref: str, view: str | None
     patient = open_patient(ctx, caller, ref)
     role = view_role(caller, view)
     day = as_of or date.today()
-    items = guidance(gather(ctx.patients, ctx.engine, patient.id, day), ctx.engine, role)
+    items = guidance(gather(ctx.patients, ctx.engine, ctx.roster_cache, patient.id, day), ctx.engine, role)
     audit_id = audit(ctx, caller, "guidance", patient.id, {"as_of": day, "view_role": role,
                                                            "items": [[i.id, i.rule, i.status] for i in items]})
     return {"schema": SCHEMA, "patient_id": patient.id, "role": role, "as_of": day.isoformat(),
@@ -40,7 +40,7 @@ def decide(ctx: AppContext, caller: Caller, item_id: str, ref: str, status: str,
         raise BadRequest("dismissing an item needs a reason")
     patient = open_patient(ctx, caller, ref)
     day = as_of or date.today()
-    facts = gather(ctx.patients, ctx.engine, patient.id, day)
+    facts = gather(ctx.patients, ctx.engine, ctx.roster_cache, patient.id, day)
     found = next((i for i in guidance(facts, ctx.engine, caller.role) if i.id == item_id), None)
     if found is None:
         raise NotFound(f"no open guidance item {item_id!r} for this patient (its evidence may have changed)")
@@ -63,7 +63,7 @@ def panel_worklist(ctx: AppContext, caller: Caller, role: str | None = None, use
     owner = view_role(caller, role) if role else None
     day = as_of or date.today()
     patient_ids = sorted(ids)
-    recomputed = refresh(ctx.patients, ctx.engine, patient_ids, day)
+    recomputed = refresh(ctx.patients, ctx.engine, ctx.roster_cache, patient_ids, day)
     result = worklist(ctx.engine, patient_ids, day, owner, limit)
     result["audit_id"] = audit(ctx, caller, "worklist", None, {"user": user or caller.user, "role": owner,
                                                                "patients": len(patient_ids), "recomputed": recomputed,

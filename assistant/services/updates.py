@@ -26,7 +26,7 @@ def records_changed(ctx: AppContext, patient_ids: Iterable[str], as_of: date | N
         return None
     sync(ctx.engine, set(ids))
     try:
-        refresh(ctx.patients, ctx.engine, ids, as_of or date.today())
+        refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, as_of or date.today())
     except MissingKnowledge as exc:
         return f"guidance not computed yet: {exc}"
     return None
