@@ -8,9 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: install run test test-fast lint bench browser reference-measures clean
+.PHONY: install run test test-fast lint bench browser reference-measures fonts clean
 
-install: $(STAMP)
+install: $(STAMP) fonts
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
 	  else echo "chromium is not installed: install Debian's chromium for the browser test"; fi; }
+
+# Outreach letters are rendered in the patient's script with Debian's Noto fonts (Latin, Cyrillic, Vietnamese,
+# Arabic, Devanagari in fonts-noto-core; Chinese, Japanese, Korean in fonts-noto-cjk); assistant/outreach/letters.py
+# finds them by path and names the package when one is missing.
+fonts:
+	@{ [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] && \
+	   [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-noto-core fonts-noto-cjk >/dev/null; \
+	  else echo "Noto fonts are not installed: install Debian's fonts-noto-core and fonts-noto-cjk for outreach letters"; fi; }
 
 # The second, independent measure engine (fqm-execution, pinned by its package-lock.json) runs on Debian's
 # nodejs (never a downloaded binary); `npm ci` runs only when node_modules is missing or older than the lockfile.
