@@ -1,9 +1,12 @@
 """Benchmark guidance: one patient's items (p50/p95, target p95 < 100 ms) and the worklist of a whole panel
 (target < 500 ms for 10,000 patients), on SQLite and on the loopback PostgreSQL, printed side by side.
 
-The peer for the worklist is recomputing every patient's rules on each request (what a worklist without the
-stored items would cost); the ratio is printed. The panel is the deterministic demo population, ingested once per
-database; the knowledge base is indexed so every item's citation is resolved as in production.
+The worklist is timed as a care manager gets it: the service call (``services.guidance.panel_worklist``) for a
+user whose assigned panel is the whole population, which resolves the panel, checks which patients are stale (none,
+after ingest computed them), runs the ranked query and writes the audit row. The peer is recomputing every
+patient's rules on each request (what a worklist without the stored items would cost); the ratio is printed.
+The panel is the deterministic demo population, ingested once per database; the knowledge base is indexed so
+every item's citation is resolved as in production.
 
 Run: .venv/bin/python benchmarks/bench_guidance.py [--patients 10000] [--postgres postgresql://...]
 """
@@ -24,9 +27,11 @@ from assistant.context import open_context
 from assistant.demo.generator import generate
 from assistant.guidance.engine import guidance
 from assistant.guidance.facts import gather
-from assistant.guidance.worklist import refresh, worklist
+from assistant.guidance.worklist import refresh
 from assistant.index.knowledge import ingest_knowledge
 from assistant.ingest.pipeline import ingest_paths
+from assistant.services.caller import Caller
+from assistant.services.guidance import panel_worklist
 from assistant.settings import Settings
 
 AS_OF = date(2026, 11, 23)
@@ -52,17 +57,19 @@ def measure(label: str, settings: Settings, demo: Path, sample: int) -> dict[str
     started = time.perf_counter()
     refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, AS_OF)
     first = time.perf_counter() - started
+    ctx.patients.assign_panel("bench-cm", ids)
+    caller = Caller("bench-cm", "care_manager", "cli")
     runs = []
-    for _ in range(5):
+    for _ in range(7):
         started = time.perf_counter()
-        assert refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, AS_OF) == 0
-        listed = worklist(ctx.engine, ids, AS_OF, limit=100)
+        listed = panel_worklist(ctx, caller, as_of=AS_OF, limit=100)
         runs.append((time.perf_counter() - started) * 1000)
-    query_ms = min(runs)
+    runs.sort()
+    query_ms = runs[len(runs) // 2]
     print(f"[{label}] one patient: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)}; "
-          f"worklist of {len(ids)} patients: {query_ms:.0f} ms ({listed['total']} open items; first computation "
-          f"{first:.1f} s); peer (recompute every patient per request) ~{first * 1000:.0f} ms, "
-          f"ratio {first * 1000 / query_ms:.0f}x")
+          f"worklist of a {len(ids)}-patient panel: median {query_ms:.0f} ms, worst {runs[-1]:.0f} ms of {len(runs)} "
+          f"({listed['total']} open items; first computation {first:.1f} s); peer (recompute every patient per "
+          f"request) ~{first * 1000:.0f} ms, ratio {first * 1000 / query_ms:.0f}x")
     return {"p95": p95, "worklist": query_ms, "patients": len(ids)}
 
 

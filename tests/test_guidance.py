@@ -151,7 +151,7 @@ def test_ingest_recomputes_the_patients_it_wrote(ctx, tmp_path: Path) -> None:  
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from assistant.guidance.tables import GuidanceCacheTable
+    from assistant.guidance.tables import GuidanceComputedTable, GuidanceItemTable
 
     folder = tmp_path / "more"
     folder.mkdir()
@@ -165,5 +165,49 @@ def test_ingest_recomputes_the_patients_it_wrote(ctx, tmp_path: Path) -> None:  
     assert "guidance not computed" not in done.output
     patient_id = ctx.patients.resolve_patient("fhir|p9").id
     with Session(ctx.engine) as session:
-        row = session.scalars(select(GuidanceCacheTable).where(GuidanceCacheTable.patient_id == patient_id)).one()
-    assert row.as_of == date.today() and row.items  # computed at ingest, for today
+        row = session.scalars(select(GuidanceComputedTable).where(GuidanceComputedTable.patient_id == patient_id)).one()
+        items = session.scalars(select(GuidanceItemTable).where(GuidanceItemTable.patient_id == patient_id)).all()
+    assert row.as_of == date.today() and items  # computed at ingest, for today
+    assert {item.as_of for item in items} == {date.today()}
+
+
+@pytest.mark.slow
+def test_worklist_ranks_a_panel_in_sql_exactly_as_the_rules_would(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The stored, SQL-ranked worklist equals ranking every patient's freshly computed items in Python, with the
+    panel split into one-patient chunks (the merge of per-chunk pages must be exact), and decisions apply."""
+    from datetime import date
+
+    from assistant.demo.generator import generate
+    from assistant.guidance import worklist as module
+    from assistant.guidance.engine import record_decision, run_rules
+    from assistant.guidance.facts import gather
+    from assistant.guidance.item import PRIORITIES
+
+    assert ingest_knowledge(ctx.knowledge_deps).errors == []  # every protocol the demo patients' rules cite
+    generate(40, 7, tmp_path / "demo")
+    assert ingest_paths(ctx.ingest_deps, [tmp_path / "demo"]).errors == []
+    as_of = date(2026, 11, 23)
+    ids = sorted(row.id for row in ctx.patients.list_patients(limit=1000))
+    assert module.refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, as_of) == len(ids)
+    fresh = {pid: run_rules(gather(ctx.patients, ctx.engine, ctx.roster_cache, pid, as_of)) for pid in ids}
+    every = [(pid, i) for pid, items in fresh.items() for i in items]
+    assert len({(pid, i.id) for pid, i in every}) == len(every), "two items of one patient share an id"
+
+    tcm = next((pid, i) for pid, i in every if i.rule == "tcm")
+    record_decision(ctx.engine, tcm[1], tcm[0], "dismissed", "called by the hospital", "cm1")
+    kept = [(pid, i) for pid, i in every if i.id != tcm[1].id]
+    kept.sort(key=lambda p: (p[1].due is None, p[1].due or date.max, PRIORITIES.index(p[1].priority), p[1].rule,
+                             p[0], p[1].id))
+    for chunk in (5000, 7, 1):
+        module._CHUNK = chunk
+        try:
+            listed = module.worklist(ctx.engine, ids, as_of, limit=25)
+        finally:
+            module._CHUNK = 5000
+        assert listed["total"] == len(kept)
+        assert [(i["patient_id"], i["id"]) for i in listed["items"]] == [(pid, i.id) for pid, i in kept[:25]]
+    # the other role's TCM step on the same discharge is still open: decisions are per item, not per rule
+    assert any(i.rule == "tcm" and i.owner_role != tcm[1].owner_role for pid, i in kept if pid == tcm[0])
+    # nothing changed: nothing recomputed; a new day recomputes everyone
+    assert module.refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, as_of) == 0
+    assert module.refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids[:3], date(2026, 11, 24)) == 3

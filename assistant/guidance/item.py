@@ -40,6 +40,9 @@ class GuidanceItem:
                 "evidence": list(self.evidence), "citations": list(self.citations), "notes": list(self.notes)}
 
 
-def item_id(rule: str, patient_id: str, evidence: tuple[dict[str, Any], ...]) -> str:
+def item_id(rule: str, patient_id: str, owner_role: str, evidence: tuple[dict[str, Any], ...]) -> str:
+    """The owner is part of the id: one rule can give two roles a step each on the same evidence (TCM: the
+    coordinator's call, the clinician's visit), and deciding one must not decide the other. The action text is
+    not: it can carry a date that moves with the as-of day, and a dismissal must outlive the day it was made."""
     fingerprint = "|".join(sorted(f"{e.get('document_id')}:{e.get('record_id')}:{e.get('reason')}" for e in evidence))
-    return "g-" + hashlib.sha256(f"{rule}|{patient_id}|{fingerprint}".encode()).hexdigest()[:20]
+    return "g-" + hashlib.sha256(f"{rule}|{patient_id}|{owner_role}|{fingerprint}".encode()).hexdigest()[:20]

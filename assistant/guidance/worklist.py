@@ -1,29 +1,37 @@
 """The panel worklist: open guidance items across many patients, ranked by due date and priority.
 
-Items are stored per patient (``guidance_cache``) with the as-of date and a version of the patient's records
-(how many records, and when their newest document was ingested). ``refresh`` recomputes only the patients whose
-records changed since, or whose row was computed for another day; the worklist itself is then a query. Ingest and
-a nightly ``caretrail guidance refresh`` keep it warm; a worklist call refreshes whatever is stale first.
+Items are stored one row per item (``guidance_items``), and each patient's row in ``guidance_computed`` says for
+which day and which records version they were computed. Ingest gives every patient it writes a new records
+version in the same transaction (``RecordsVersionTable``), so ``refresh`` recomputes exactly the patients whose
+records changed, or whose items were computed for another day. The worklist itself is then a query: the database
+filters out decided items, ranks by due date and priority, limits, and counts per rule.
+
+Ingest (``services.updates.records_changed``) keeps the worklist warm; a worklist call refreshes whatever is stale
+first, so the first call of a new day pays for the day's recomputation.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, delete, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from assistant.guidance.engine import run_rules
 from assistant.guidance.facts import RosterCache, gather
 from assistant.guidance.item import PRIORITIES
-from assistant.guidance.tables import GuidanceCacheTable, GuidanceStatusTable
+from assistant.guidance.tables import GuidanceComputedTable, GuidanceItemTable, GuidanceStatusTable
 from assistant.records.store import PatientStore
-from assistant.records.tables import DocumentTable, RecordTable
 
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+_CHUNK = 5000  # ids per IN (...) list: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
+_WRITE_BATCH = 200  # patients recomputed per transaction: one commit per batch, not per patient
+_CLOSED = ("dismissed", "completed")
+_NO_VERSION = ""  # a patient with no records version row (nothing written since versions were kept)
 
 
 def _chunks(ids: list[str]) -> Iterable[list[str]]:
@@ -31,56 +39,155 @@ def _chunks(ids: list[str]) -> Iterable[list[str]]:
         yield ids[start : start + _CHUNK]
 
 
-def record_versions(engine: Engine, patient_ids: list[str]) -> dict[str, str]:
-    versions: dict[str, str] = {}
+def stale_patients(store: PatientStore, engine: Engine, patient_ids: list[str], as_of: date) -> dict[str, str]:
+    """The patients whose stored items are not for this day and their current records; id -> records version."""
+    versions = store.records_versions(patient_ids)
+    computed: dict[str, tuple[date, str]] = {}
     with Session(engine) as session:
         for chunk in _chunks(patient_ids):
-            rows = session.execute(
-                select(RecordTable.patient_id, func.count(), func.max(DocumentTable.ingested_at))
-                .join(DocumentTable, DocumentTable.document_id == RecordTable.document_id)
-                .where(RecordTable.patient_id.in_(chunk)).group_by(RecordTable.patient_id)
+            computed.update(
+                {
+                    pid: (day, version)
+                    for pid, day, version in session.execute(
+                        select(
+                            GuidanceComputedTable.patient_id,
+                            GuidanceComputedTable.as_of,
+                            GuidanceComputedTable.records_version,
+                        ).where(GuidanceComputedTable.patient_id.in_(chunk))
+                    )
+                }
             )
-            versions.update({pid: f"{count}:{latest}" for pid, count, latest in rows})
-    return versions
+    return {
+        pid: versions.get(pid, _NO_VERSION)
+        for pid in patient_ids
+        if computed.get(pid) != (as_of, versions.get(pid, _NO_VERSION))
+    }
+
+
+def _item_row(patient_id: str, as_of: date, item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "patient_id": patient_id,
+        "item_id": item["id"],
+        "as_of": as_of,
+        "rule": item["rule"],
+        "owner_role": item["owner_role"],
+        "due": date.fromisoformat(item["due"]) if item["due"] else None,
+        "priority_rank": PRIORITIES.index(item["priority"]),
+        "item": item,
+    }
+
+
+def _store(engine: Engine, as_of: date, computed: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+    """Replace these patients' items and computed rows in one transaction."""
+    ids = [pid for pid, _, _ in computed]
+    rows = [_item_row(pid, as_of, item) for pid, _, items in computed for item in items]
+    now = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        session.execute(delete(GuidanceItemTable).where(GuidanceItemTable.patient_id.in_(ids)))
+        session.execute(delete(GuidanceComputedTable).where(GuidanceComputedTable.patient_id.in_(ids)))
+        if rows:
+            session.execute(insert(GuidanceItemTable), rows)
+        session.execute(
+            insert(GuidanceComputedTable),
+            [
+                {"patient_id": pid, "as_of": as_of, "records_version": version, "computed_at": now}
+                for pid, version, _ in computed
+            ],
+        )
 
 
 def refresh(store: PatientStore, engine: Engine, roster: RosterCache, patient_ids: list[str], as_of: date) -> int:
     """Recompute the stale patients' items; returns how many were recomputed."""
-    versions = record_versions(engine, patient_ids)
-    with Session(engine) as session:
-        cached: dict[str, tuple[date, str]] = {}
-        for chunk in _chunks(patient_ids):
-            cached.update({pid: (day, version) for pid, day, version in session.execute(
-                select(GuidanceCacheTable.patient_id, GuidanceCacheTable.as_of, GuidanceCacheTable.records_version)
-                .where(GuidanceCacheTable.patient_id.in_(chunk)))})
-    stale = [pid for pid in patient_ids if cached.get(pid) != (as_of, versions.get(pid, "0:None"))]
-    for patient_id in stale:
+    stale = stale_patients(store, engine, patient_ids, as_of)
+    batch: list[tuple[str, str, list[dict[str, Any]]]] = []
+    for patient_id, version in stale.items():
         items = [i.to_dict() for i in run_rules(gather(store, engine, roster, patient_id, as_of))]
-        with Session(engine) as session, session.begin():
-            row = session.get(GuidanceCacheTable, patient_id) or GuidanceCacheTable(patient_id=patient_id)
-            row.as_of, row.records_version = as_of, versions.get(patient_id, "0:None")
-            row.items, row.computed_at = items, datetime.now(UTC)
-            session.merge(row)
+        batch.append((patient_id, version, items))
+        if len(batch) >= _WRITE_BATCH:
+            _store(engine, as_of, batch)
+            batch = []
+    if batch:
+        _store(engine, as_of, batch)
     return len(stale)
 
 
-def worklist(engine: Engine, patient_ids: list[str], as_of: date, role: str | None = None,
-             limit: int = 100) -> dict[str, Any]:
-    """Open items of these patients (``role``: only the items that role owns), soonest and most urgent first."""
-    with Session(engine) as session:
-        rows: list[tuple[str, list]] = []
-        decided: dict[str, str] = {}
-        for chunk in _chunks(patient_ids):
-            rows.extend(session.execute(select(GuidanceCacheTable.patient_id, GuidanceCacheTable.items).where(
-                GuidanceCacheTable.patient_id.in_(chunk), GuidanceCacheTable.as_of == as_of)).all())
-            decided.update(session.execute(select(GuidanceStatusTable.item_id, GuidanceStatusTable.status).where(
-                GuidanceStatusTable.patient_id.in_(chunk))).all())
-    items = [
-        {**item, "patient_id": patient_id, "status": decided.get(item["id"], "open")}
-        for patient_id, stored in rows for item in stored
-        if decided.get(item["id"]) not in ("dismissed", "completed") and (role is None or item["owner_role"] == role)
+def _open_items(patient_ids: list[str], as_of: date, role: str | None) -> Any:
+    """The WHERE clause shared by the ranked page and the counts: these patients, this day, not decided."""
+    conditions = [
+        GuidanceItemTable.patient_id.in_(patient_ids),
+        GuidanceItemTable.as_of == as_of,
+        or_(GuidanceStatusTable.status.is_(None), GuidanceStatusTable.status.not_in(_CLOSED)),
     ]
-    items.sort(key=lambda i: (i["due"] is None, i["due"] or "9999-12-31", PRIORITIES.index(i["priority"]),
-                              i["rule"], i["patient_id"]))
-    return {"as_of": as_of.isoformat(), "role": role, "total": len(items),
-            "counts": dict(sorted(Counter(i["rule"] for i in items).items())), "items": items[:limit]}
+    if role is not None:
+        conditions.append(GuidanceItemTable.owner_role == role)
+    return and_(*conditions)
+
+
+_JOIN_STATUS = GuidanceItemTable.__table__.outerjoin(
+    GuidanceStatusTable.__table__, GuidanceStatusTable.item_id == GuidanceItemTable.item_id
+)
+# Soonest first, undated last, then the most urgent; rule and patient make the order total and stable.
+_RANK = (
+    GuidanceItemTable.due.is_(None),
+    GuidanceItemTable.due,
+    GuidanceItemTable.priority_rank,
+    GuidanceItemTable.rule,
+    GuidanceItemTable.patient_id,
+    GuidanceItemTable.item_id,
+)
+
+
+def _rank_key(row: Any) -> tuple:
+    return (row.due is None, row.due or date.max, row.priority_rank, row.rule, row.patient_id, row.item_id)
+
+
+def worklist(
+    engine: Engine, patient_ids: list[str], as_of: date, role: str | None = None, limit: int = 100
+) -> dict[str, Any]:
+    """Open items of these patients (``role``: only the items that role owns), soonest and most urgent first.
+
+    Each chunk of patients gives its own first ``limit`` items; the overall first ``limit`` are among them, so a
+    merge of the chunks' pages is exact."""
+    pages: list[list[Any]] = []
+    counts: Counter[str] = Counter()
+    with Session(engine) as session:
+        for chunk in _chunks(patient_ids):
+            where = _open_items(chunk, as_of, role)
+            pages.append(
+                list(
+                    session.execute(
+                        select(
+                            GuidanceItemTable.patient_id,
+                            GuidanceItemTable.item_id,
+                            GuidanceItemTable.rule,
+                            GuidanceItemTable.due,
+                            GuidanceItemTable.priority_rank,
+                            GuidanceItemTable.item,
+                            func.coalesce(GuidanceStatusTable.status, literal_column("'open'")).label("status"),
+                        )
+                        .select_from(_JOIN_STATUS)
+                        .where(where)
+                        .order_by(*_RANK)
+                        .limit(limit)
+                    )
+                )
+            )
+            counts.update(
+                dict(
+                    session.execute(
+                        select(GuidanceItemTable.rule, func.count())
+                        .select_from(_JOIN_STATUS)
+                        .where(where)
+                        .group_by(GuidanceItemTable.rule)
+                    ).all()
+                )
+            )
+    ranked = heapq.merge(*pages, key=_rank_key)
+    items = [{**row.item, "patient_id": row.patient_id, "status": row.status} for row in islice(ranked, limit)]
+    return {
+        "as_of": as_of.isoformat(),
+        "role": role,
+        "total": sum(counts.values()),
+        "counts": dict(sorted(counts.items())),
+        "items": items,
+    }

@@ -13,6 +13,7 @@ this user's panel".
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -32,6 +33,7 @@ from assistant.records.tables import (
     PanelTable,
     PatientIdentifierTable,
     PatientTable,
+    RecordsVersionTable,
     RecordTable,
     UserNpiTable,
 )
@@ -51,6 +53,28 @@ _INSERT_LEDGER = insert(DocumentTable)
 _UPDATE_LEDGER = update(DocumentTable).where(_THIS_DOCUMENT)
 _DELETE_RECORDS = delete(RecordTable).where(RecordTable.document_id == bindparam("this_document"))
 _INSERT_RECORDS = insert(RecordTable)
+_DOCUMENT_PATIENTS = (
+    select(RecordTable.patient_id).where(RecordTable.document_id == bindparam("this_document")).distinct()
+)
+_DELETE_VERSIONS = delete(RecordsVersionTable).where(
+    RecordsVersionTable.patient_id.in_(bindparam("ids", expanding=True))
+)
+_INSERT_VERSIONS = insert(RecordsVersionTable)
+
+
+def mark_changed(session: Session, patient_ids: Iterable[str | None]) -> None:
+    """Give these patients a new records version inside the caller's transaction (see ``RecordsVersionTable``).
+
+    Delete-then-insert instead of an upsert: the same statements run on SQLite and PostgreSQL."""
+    ids = sorted({pid for pid in patient_ids if pid})
+    if not ids:
+        return
+    token = uuid.uuid4().hex
+    sql = session.connection()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql.execute(_DELETE_VERSIONS, {"ids": chunk})
+        sql.execute(_INSERT_VERSIONS, [{"patient_id": pid, "version": token} for pid in chunk])
 
 
 class PatientRow(BaseModel):
@@ -195,11 +219,13 @@ class DocumentWriter:
         self.record_count = 0
         self.patient_count = 0
         self.warnings: list[str] = []
+        self.touched: set[str | None] = set()  # patients whose records this document writes or replaces
         sql = session.connection()  # Core statements on ledger and records rows, which the ORM never holds
         ledger = {"source_path": source_path, "format": doc_format, "status": STATUS_WRITING,
                   "record_count": 0, "patient_count": 0, "warnings": []}  # fmt: skip
         this = {"this_document": document_id}
         if replacing:
+            self.touched.update(sql.scalars(_DOCUMENT_PATIENTS, this))
             sql.execute(_DELETE_RECORDS, this)
         if not replacing or sql.execute(_LEDGER_ROW, this).first() is None:
             sql.execute(_INSERT_LEDGER, {"document_id": document_id, "ingested_at": datetime.now(UTC), **ledger})
@@ -232,6 +258,7 @@ class DocumentWriter:
                     keys[mpi.normalize_key(key)] = patient_id
             rows.append(_record_row(document_id, self.seq, record, patient_id))
             self.seq += 1
+        self.touched.update(row["patient_id"] for row in rows)
         if rows:
             # Core executemany with one column set: the ORM bulk path splits rows by which columns are None.
             session.connection().execute(_INSERT_RECORDS, rows)
@@ -241,6 +268,7 @@ class DocumentWriter:
         return keys
 
     def finish(self) -> None:
+        mark_changed(self.session, self.touched)
         self.session.connection().execute(
             _UPDATE_LEDGER,
             {"this_document": self.document_id, "status": STATUS_INGESTED, "record_count": self.record_count,
@@ -295,6 +323,7 @@ class PatientStore:
 
         Patients and identifiers stay: other documents may name the same people.
         """
+        mark_changed(session, session.connection().scalars(_DOCUMENT_PATIENTS, {"this_document": document_id}))
         session.execute(delete(RecordTable).where(RecordTable.document_id == document_id))
         session.execute(delete(MpiLinkTable).where(MpiLinkTable.document_id == document_id))
         session.execute(delete(DocumentTable).where(DocumentTable.document_id == document_id))
@@ -384,6 +413,16 @@ class PatientStore:
                     )
                 )
             )
+
+    def records_versions(self, patient_ids: list[str]) -> dict[str, str]:
+        """Each patient's records version (absent: no records written since versions were kept)."""
+        versions: dict[str, str] = {}
+        with self._sessions() as session:
+            for start in range(0, len(patient_ids), 5000):
+                chunk = patient_ids[start : start + 5000]
+                versions.update(session.execute(select(RecordsVersionTable.patient_id, RecordsVersionTable.version)
+                                                .where(RecordsVersionTable.patient_id.in_(chunk))).all())
+        return versions
 
     def list_patients(self, limit: int = 100, offset: int = 0, user_id: str | None = None,
                       patient_ids: Iterable[str] | None = None) -> list[PatientRow]:

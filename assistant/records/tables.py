@@ -144,3 +144,17 @@ class MpiLinkTable(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("document_id", "source_key", name="uq_mpi_links_document_key"),)
+
+
+class RecordsVersionTable(Base):
+    """A token per patient that changes whenever any of the patient's records is written or removed.
+
+    Why: engines that store results per patient (the guidance worklist) must know which patients to recompute
+    without rescanning every record; ingest sets a new token in the same transaction that writes the records,
+    so a stored result can never look current for records it did not see.
+    """
+
+    __tablename__ = "records_versions"
+
+    patient_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))

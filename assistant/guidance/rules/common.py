@@ -14,8 +14,8 @@ def item(facts: PatientFacts, rule: str, *, action: str, rationale: str, owner_r
          priority: str, measure: str | None, evidence: list[Evidence] | tuple[Evidence, ...],
          citations: list[dict[str, Any]], notes: tuple[str, ...] = ()) -> GuidanceItem:
     cited = tuple(e.as_dict() for e in evidence)
-    return GuidanceItem(item_id(rule, facts.patient.id, cited), rule, action, rationale, owner_role, due, priority,
-                        measure, cited, tuple(citations), notes=notes)
+    return GuidanceItem(item_id(rule, facts.patient.id, owner_role, cited), rule, action, rationale, owner_role, due,
+                        priority, measure, cited, tuple(citations), notes=notes)
 
 
 def due_within(facts: PatientFacts, days: int) -> date:
