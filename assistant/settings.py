@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379/0 to share limits between workers
     # The interactive /docs page loads Swagger UI with an inline script, which the CSP forbids: off by default.
     api_docs: bool = False
+    # Patient outreach: every message names the organization and a number to call back (TCPA healthcare exemption).
+    outreach_org_name: str | None = None
+    outreach_callback_number: str | None = None
 
     @property
     def resolved_data_dir(self) -> Path:

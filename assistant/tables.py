@@ -7,6 +7,7 @@ TABLE_MODULES = [
     "assistant.guidance.tables",
     "assistant.auth.tables",
     "assistant.index.tables",
+    "assistant.outreach.tables",
     "assistant.records.tables",
     "assistant.transitions.tables",
 ]

@@ -30,18 +30,23 @@ class Action(StrEnum):
     MANAGE_PANELS = "panels.manage"
     MANAGE_KEYS = "keys.manage"
     READ_AUDIT = "audit.read"  # verify and export the audit log
+    OUTREACH_DRAFT = "outreach.draft"  # draft a message to a patient, read drafts, record a patient's reply
+    OUTREACH_REVIEW = "outreach.review"  # edit, approve or reject a draft before it may be sent
+    OUTREACH_TEMPLATES = "outreach.templates"  # record a qualified translator's approval of a template file
 
 
 _CARE_TEAM = {Action.ASK_KNOWLEDGE, Action.READ_PATIENT, Action.LIST_PANEL, Action.REDACT}
+# Messages to patients are drafted and reviewed by the ACO's own care team; a specialist outside it is not asked to.
+_OUTREACH = {Action.OUTREACH_DRAFT, Action.OUTREACH_REVIEW}
 
 GRANTS: dict[str, frozenset[Action]] = {
-    "care_manager": frozenset(_CARE_TEAM),
-    "care_coordinator": frozenset(_CARE_TEAM),
-    "clinician": frozenset(_CARE_TEAM),
-    "outreach": frozenset(_CARE_TEAM),
-    "nurse": frozenset(_CARE_TEAM),
-    "community_health_worker": frozenset(_CARE_TEAM),
-    "pharmacist": frozenset(_CARE_TEAM),
+    "care_manager": frozenset(_CARE_TEAM | _OUTREACH),
+    "care_coordinator": frozenset(_CARE_TEAM | _OUTREACH),
+    "clinician": frozenset(_CARE_TEAM | _OUTREACH),
+    "outreach": frozenset(_CARE_TEAM | _OUTREACH),
+    "nurse": frozenset(_CARE_TEAM | _OUTREACH),
+    "community_health_worker": frozenset(_CARE_TEAM | _OUTREACH),
+    "pharmacist": frozenset(_CARE_TEAM | _OUTREACH),
     "specialist": frozenset(_CARE_TEAM),  # a CARA Preferred Provider sees the patients on their panel only
     # Analysts work on populations: aggregates and the roster audit, never a chart or a note.
     "analyst": frozenset({Action.ASK_KNOWLEDGE, Action.READ_AGGREGATES, Action.ROSTER_AUDIT, Action.REDACT}),

@@ -1,0 +1,107 @@
+"""Machine translation for outreach: free text, and languages no template covers.
+
+The backend is the configured language model behind the PHI guard (``assistant.llm.guard``: the prompt is
+pseudonymized, scanned and refused if an identifier is left; the reply is re-identified locally). With no model
+configured (``CARETRAIL_LLM_BACKEND=composer``, the default) there is no translator and the draft is refused with
+one line, never sent in English instead.
+
+Every machine translation is translated back into English by the same backend, so the reviewer can compare the
+meaning, and the round-trip check lists any date, dose or name of the English source the back-translation lost.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.errors import CaretrailError
+from assistant.llm.guard import GuardedLLM
+from assistant.outreach.languages import language
+from assistant.prompts import load_prompt
+
+
+class NoTranslator(CaretrailError):
+    status_code = 422
+    exit_code = 1
+
+
+@dataclass
+class Translation:
+    text: str
+    model: str
+    events: list[dict[str, Any]] = field(default_factory=list)  # the guard's audit events (pseudonymized prompts)
+
+
+class Translator(Protocol):
+    model_id: str
+
+    def translate(self, text: str, source: str, target: str, patient_id: str | None) -> Translation: ...
+
+
+class LLMTranslator:
+    """The configured model, always through the guard."""
+
+    def __init__(self, llm: GuardedLLM, prompts_dir: Path) -> None:
+        self.llm = llm
+        self.prompt = load_prompt("outreach/translate", prompts_dir=prompts_dir)
+        self.model_id = f"{llm.model_id} ({self.prompt.ref})"
+
+    def translate(self, text: str, source: str, target: str, patient_id: str | None) -> Translation:
+        events: list[dict[str, Any]] = []
+        names = {"source": language(source).name, "target": language(target).name}
+        messages = [
+            {"role": "system", "content": self.prompt["system"].format(**names)},
+            {"role": "user", "content": self.prompt["user"].format(text=text)},
+        ]
+        budget = max(64, min(400, len(text) * 2))
+        result = self.llm.complete(
+            messages, patient_id=patient_id, audit_hook=events.append, max_tokens=budget, temperature=0.0
+        )
+        return Translation(clean(result.text), self.model_id, events)
+
+
+def clean(reply: str) -> str:
+    """The translation alone: the first paragraph, without quotes or a "Translation:" label a small model adds."""
+    text = reply.strip()
+    text = re.sub(r"^(translation|translated text|here is the translation)[^:\n]*:\s*", "", text, flags=re.I)
+    text = text.split("\n\n")[0].strip()
+    if len(text) >= 2 and text[0] in "\"'“«「" and text[-1] in "\"'”»」":
+        text = text[1:-1].strip()
+    return " ".join(text.split())
+
+
+def get_translator(llm: GuardedLLM | None, prompts_dir: Path) -> Translator | None:
+    return LLMTranslator(llm, prompts_dir) if llm is not None else None
+
+
+def require(translator: Translator | None, why: str) -> Translator:
+    if translator is None:
+        raise NoTranslator(
+            f"{why}, and no translation backend is configured (set CARETRAIL_LLM_BACKEND to local or "
+            "openai); nothing is sent in English instead"
+        )
+    return translator
+
+
+_DOSE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|units?|meq|%)\b", re.IGNORECASE)
+
+
+def round_trip(english: str, back: str, names: list[str], dates: list[str]) -> dict[str, Any]:
+    """Which dates, doses and names of the English source the back-translation kept (case-insensitive)."""
+    lowered = back.casefold()
+    doses = sorted({m.group(0) for m in _DOSE.finditer(english)})
+    kept: dict[str, list[str]] = {"dates": [], "doses": [], "names": []}
+    lost: dict[str, list[str]] = {"dates": [], "doses": [], "names": []}
+    for kind, items in (("dates", dates), ("doses", doses), ("names", names)):
+        for item in items:
+            if not item:
+                continue
+            target = " ".join(item.split()).casefold()
+            found = target in " ".join(lowered.split())
+            if kind == "doses" and not found:  # "40 mg" against "40mg"
+                found = target.replace(" ", "") in lowered.replace(" ", "")
+            (kept if found else lost)[kind].append(item)
+    checked = sum(len(v) for v in kept.values()) + sum(len(v) for v in lost.values())
+    return {"kept": kept, "lost": lost, "checked": checked, "passes": not any(lost.values())}
