@@ -12,17 +12,27 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from assistant.compose.question import (
+    Asks,
+    QuestionPart,
+    announced_count,
+    carries,
+    content_terms,
+    parts,
+    time_order,
+    years,
+)
 from assistant.index.embedder import Embedder
 from assistant.index.writer import decode_vectors
 from assistant.prompts import Prompt
 from assistant.retrieval.bm25 import tokenize_query
 from assistant.retrieval.hybrid import Hit
 
-COMPOSER_ID = "caretrail-grounded-composer/1"
+COMPOSER_ID = "caretrail-grounded-composer/2"
 
 
 class SentenceVectorCache:
@@ -74,7 +84,10 @@ class Candidate:
     text: str
     similarity: float
     overlap: float
-    score: float
+    score: float  # relevance to the whole question
+    index: int = 0  # position of the sentence in its chunk
+    vector: np.ndarray = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    terms: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,7 @@ class Composition:
     sentences: list[Candidate]
     abstained: bool
     best_similarity: float
+    best_score: float  # what the threshold was compared with
 
 
 def _terms(text: str) -> set[str]:
@@ -134,12 +148,28 @@ def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder, cache: Sen
     return vectors
 
 
+@dataclass(frozen=True)
+class Query:
+    """What a sentence is scored against: the whole question or one of its parts."""
+
+    terms: set[str]
+    vector: np.ndarray
+
+
+def relevance(candidate: Candidate, query: Query, prompt: Prompt) -> float:
+    """Cosine similarity plus the share of the query's topic words the sentence (and its heading) repeats; a
+    sentence of the scoped patient's own record gets a bonus."""
+    overlap = len(query.terms & candidate.terms) / len(query.terms) if query.terms else 0.0
+    heading = section_overlap(query.terms, candidate.hit.section)
+    own_record = float(prompt["patient_weight"]) if candidate.hit.patient_id else 0.0
+    return (float(candidate.vector @ query.vector) + float(prompt["overlap_weight"]) * overlap
+            + float(prompt["title_weight"]) * heading + own_record)
+
+
 def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder,
                vector_cache: SentenceVectorCache, prompt: Prompt) -> list[Candidate]:
-    question_terms = _terms(question)
-    weight = float(prompt["overlap_weight"])
-    title_weight = float(prompt["title_weight"])
-    patient_weight = float(prompt["patient_weight"])
+    """Every sentence of the retrieved chunks that states something, scored against the whole question."""
+    query = Query(content_terms(question), question_vector)
     min_chars = int(prompt["min_sentence_chars"])
     found: list[Candidate] = []
     for rank, hit in enumerate(hits):
@@ -148,48 +178,135 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
         shown = with_labels(hit.text, spans)
         if not texts:
             continue
-        similarities = _sentence_vectors(hit, texts, embedder, vector_cache) @ question_vector
-        heading = section_overlap(question_terms, hit.section)
-        own_record = patient_weight if hit.patient_id else 0.0
-        for (start, end), text, similarity in zip(shown, texts, similarities, strict=True):
+        vectors = _sentence_vectors(hit, texts, embedder, vector_cache)
+        for index, ((start, end), text, vector) in enumerate(zip(shown, texts, vectors, strict=True)):
             if len(text) < min_chars or is_heading(text, hit.section):
                 continue
             text = hit.text[start:end]
-            overlap = len(question_terms & _terms(text)) / len(question_terms) if question_terms else 0.0
-            found.append(
-                Candidate(
-                    hit=hit,
-                    hit_rank=rank,
-                    start=hit.start + start,
-                    end=hit.start + end,
-                    text=text,
-                    similarity=float(similarity),
-                    overlap=overlap,
-                    score=float(similarity) + weight * overlap + title_weight * heading + own_record,
-                )
-            )
+            terms = content_terms(text)
+            draft = Candidate(hit=hit, hit_rank=rank, start=hit.start + start, end=hit.start + end, text=text,
+                              similarity=float(vector @ question_vector),
+                              overlap=len(query.terms & terms) / len(query.terms) if query.terms else 0.0,
+                              score=0.0, index=index, vector=vector, terms=frozenset(terms))
+            found.append(replace(draft, score=relevance(draft, query, prompt)))
     found.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
     return found
 
 
+def unsupported_share(question: str, hits: list[Hit]) -> float:
+    """Share of the question's topic words that no retrieved chunk (title, heading or text) uses.
+
+    Why: the same argument as for codes the sources never mention. "How often should a patient get a dilated eye
+    exam?" retrieves chunks about diabetic patients; that none of them says "eye" is the sign that the sources do
+    not cover it, however close the rest of the question is to them."""
+    terms = content_terms(question)
+    if not terms:
+        return 0.0
+    seen: set[str] = set()
+    for hit in hits:
+        seen |= content_terms(f"{hit.title} {hit.section} {hit.text}")
+    return len(terms - seen) / len(terms)
+
+
+def _redundant(candidate: Candidate, chosen: list[Candidate], limit: float) -> bool:
+    """A sentence whose topic words mostly repeat a chosen one's (the same fact said twice) adds nothing."""
+    for other in chosen:
+        union = candidate.terms | other.terms
+        if union and len(candidate.terms & other.terms) / len(union) >= limit:
+            return True
+    return False
+
+
+def _part_scores(question_parts: list[QuestionPart], ranked: list[Candidate], embedder: Embedder,
+                 prompt: Prompt) -> list[list[tuple[float, Candidate]]]:
+    """Each part's relevance for every candidate; a one-part question reuses the whole question's scores."""
+    if len(question_parts) == 1:
+        return [[(c.score, c) for c in ranked]]
+    vectors = embedder.embed([part.text for part in question_parts])
+    scores = []
+    for part, vector in zip(question_parts, vectors, strict=True):
+        query = Query(content_terms(part.text), vector)
+        scores.append([(relevance(c, query, prompt), c) for c in ranked])
+    return scores
+
+
+def _elaboration(announcing: Candidate, part: QuestionPart, ranked: list[Candidate],
+                 question_terms: set[str]) -> list[Candidate]:
+    """The sentences right after one that announces a number of items ("keeps four claims-based measures"): in
+    the documents, they name the items. Taken only when the part asks for a list of that many (or of any number),
+    and only while they stay on the question's topic."""
+    count = announced_count(announcing.text)
+    if count is None or count < 2 or (part.count is not None and part.count != count):
+        return []
+    following = {c.index: c for c in ranked if c.hit.chunk_id == announcing.hit.chunk_id}
+    items = []
+    for index in range(announcing.index + 1, announcing.index + 1 + count):
+        candidate = following.get(index)
+        if candidate is None or not candidate.terms & question_terms:
+            break
+        items.append(candidate)
+    return items
+
+
+def _extreme_year(question: str, relevant: list[Candidate]) -> int | None:
+    """The earliest (or latest) year the relevant sentences mention, when the question is about the first (or
+    last) years of something."""
+    order = time_order(question)
+    found = [year for c in relevant for year in years(c.text)]
+    if order is None or not found:
+        return None
+    return min(found) if order == "earliest" else max(found)
+
+
 def compose(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder,
             vector_cache: SentenceVectorCache, prompt: Prompt, threshold: float) -> Composition:
+    """Abstain when even the best sentence, less the share of the question the sources never mention, is under
+    the threshold; otherwise cover each part of the question with its best sentence (preferring one that carries
+    the figure, time or list the part asks for), then add close runners-up that say something new."""
     ranked = candidates(question, question_vector, hits, embedder, vector_cache, prompt)
-    if not ranked or ranked[0].score < threshold:
-        best = ranked[0].similarity if ranked else 0.0
-        return Composition([], True, best)
-    best = ranked[0]
-    margin = float(prompt["keep_margin"])
-    chosen: list[Candidate] = [best]
-    seen = {best.text.strip().lower()}
-    for candidate in ranked[1:]:
-        if len(chosen) >= int(prompt["max_sentences"]):
-            break
-        if candidate.score < best.score - margin or candidate.score < threshold:
-            break
-        key = candidate.text.strip().lower()
-        if key in seen:
+    penalty = float(prompt["unsupported_weight"]) * unsupported_share(question, hits)
+    if not ranked or ranked[0].score - penalty < threshold:
+        if not ranked:
+            return Composition([], True, 0.0, 0.0)
+        return Composition([], True, ranked[0].similarity, ranked[0].score - penalty)
+    bar = threshold + penalty  # every sentence shown clears the bar the best one had to
+    type_weight = float(prompt["answer_type_weight"])
+    redundancy = float(prompt["redundancy_jaccard"])
+    question_parts = parts(question)
+    question_terms = content_terms(question)
+    extreme = _extreme_year(question, [c for c in ranked if c.score >= bar])
+
+    def fits(candidate: Candidate, asks: list[Asks | None]) -> float:
+        """How well a sentence carries the kind of answer asked for (for selection only)."""
+        carried = any(carries(a, candidate.text) for a in asks)
+        at_extreme = extreme is not None and extreme in years(candidate.text)
+        return type_weight * (carried + at_extreme)
+
+    chosen: list[Candidate] = []
+    for part, scored in zip(question_parts, _part_scores(question_parts, ranked, embedder, prompt), strict=True):
+        eligible = [(s + fits(c, [part.asks]), c) for s, c in scored if s >= bar]
+        if not eligible:
             continue
-        seen.add(key)
+        _, pick = max(eligible, key=lambda pair: (pair[0], -pair[1].hit_rank, -pair[1].start))
+        if pick in chosen or _redundant(pick, chosen, redundancy):
+            continue  # an earlier part's sentence already answers this one
+        chosen.append(pick)
+        if part.asks == "list":
+            chosen.extend(c for c in _elaboration(pick, part, ranked, question_terms) if c not in chosen)
+
+    # The most relevant sentence is always said, even when a part preferred one that carries a figure: "how much
+    # is the rural add-on?" is best answered by "the amount is unconfirmed", not only by another add-on's 1.5%.
+    best = ranked[0]
+    if best not in chosen and not _redundant(best, chosen, redundancy):
+        chosen.append(best)
+
+    asked = [part.asks for part in question_parts]
+    limit = max(int(prompt["max_sentences"]), len(chosen))
+    floor = max(bar, best.score - float(prompt["keep_margin"]))
+    for candidate in sorted(ranked, key=lambda c: (-(c.score + fits(c, asked)), c.hit_rank, c.start)):
+        if len(chosen) >= limit:
+            break
+        if candidate.score < floor or candidate in chosen or _redundant(candidate, chosen, redundancy):
+            continue
         chosen.append(candidate)
-    return Composition(chosen, False, best.similarity)
+    return Composition(chosen, False, ranked[0].similarity, ranked[0].score - penalty)
