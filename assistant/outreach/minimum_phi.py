@@ -91,7 +91,8 @@ def _contains(text: str, needle: str) -> bool:
     if len(needle) < 2:
         return False
     if needle.isascii():
-        return re.search(rf"(?<![\w]){re.escape(needle)}(?![\w])", text, re.IGNORECASE) is not None
+        # Latin letters and digits bound a Latin needle; a CJK character right beside it does not hide it.
+        return re.search(rf"(?<![A-Za-z0-9]){re.escape(needle)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
     return needle.casefold() in text.casefold()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from assistant.business_days import add_business_days
 from assistant.context import AppContext
 from assistant.errors import BadRequest, CaretrailError, Conflict
-from assistant.guidance.citations import knowledge_span
+from assistant.guidance.citations import MissingKnowledge, knowledge_span
 from assistant.guidance.engine import guidance
 from assistant.guidance.facts import gather as gather_guidance
 from assistant.outreach import drafts, engine, facts, fhir_output, letters, minimum_phi, optout, readability, sms
@@ -72,9 +72,12 @@ def _basis(ctx: AppContext, caller: Caller, purpose: str, patient_id: str, day: 
     rules = PURPOSES[purpose].guidance_rules
     if not rules:
         return {"items": [], "note": None}
-    found = guidance(
-        gather_guidance(ctx.patients, ctx.engine, ctx.roster_cache, patient_id, day), ctx.engine, caller.role
-    )
+    try:
+        found = guidance(
+            gather_guidance(ctx.patients, ctx.engine, ctx.roster_cache, patient_id, day), ctx.engine, caller.role
+        )
+    except MissingKnowledge as exc:  # the message is still drafted; the reviewer is told the basis is unchecked
+        return {"items": [], "note": f"whether the message is due was not checked: {exc}"}
     items = [
         {
             "id": i.id,
