@@ -50,17 +50,20 @@ A03 = ("MSH|^~\\&|EPICADT|GOODHOSP|CARETRAIL|ACO|20261120140500||ADT^A03^ADT_A03
 
 # What each role may do, from the product's rules (not from assistant.services.policy).
 CARE_TEAM = {"knowledge.ask", "patient.read", "panel.read", "redact"}
+# The ACO's own care team drafts and reviews messages to patients; a specialist outside it does not.
+OUTREACH = CARE_TEAM | {"outreach.draft", "outreach.review"}
 GRANTED: dict[str, set[str]] = {
-    "care_manager": CARE_TEAM,
-    "care_coordinator": CARE_TEAM,
-    "clinician": CARE_TEAM,
-    "outreach": CARE_TEAM,
-    "nurse": CARE_TEAM,
-    "community_health_worker": CARE_TEAM,
-    "pharmacist": CARE_TEAM,
+    "care_manager": OUTREACH,
+    "care_coordinator": OUTREACH,
+    "clinician": OUTREACH,
+    "outreach": OUTREACH,
+    "nurse": OUTREACH,
+    "community_health_worker": OUTREACH,
+    "pharmacist": OUTREACH,
     "specialist": CARE_TEAM,
     "analyst": {"knowledge.ask", "aggregates.read", "roster.audit", "redact"},
-    "admin": CARE_TEAM | {"aggregates.read", "roster.audit", "panels.manage", "keys.manage", "audit.read"},
+    "admin": OUTREACH | {"aggregates.read", "roster.audit", "panels.manage", "keys.manage", "audit.read",
+                         "outreach.templates"},
 }
 
 # Every route: the access rule it must declare, and whether it reaches one patient (or one user's panel).
@@ -87,7 +90,17 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("GET", "/v1/patients/{ref}/guidance"): ("patient.read", True),
     ("POST", "/v1/guidance/{item_id}/status"): ("patient.read", True),
     ("GET", "/v1/worklist"): ("panel.read", False),
+    ("POST", "/v1/patients/{ref}/outreach"): ("outreach.draft", True),
+    ("GET", "/v1/outreach/drafts/{draft_id}"): ("outreach.draft", False),
+    ("POST", "/v1/outreach/drafts/{draft_id}"): ("outreach.review", False),
+    ("GET", "/v1/outreach/drafts/{draft_id}/letter.pdf"): ("outreach.draft", False),
+    ("POST", "/v1/outreach/replies"): ("outreach.draft", True),
 }
+# The matrix's patients have no first name and its settings no organization name: a draft the caller may make is
+# refused for the missing fact (422), after the access checks. No draft has the id "od-none" (404).
+UNPROCESSABLE = {("POST", "/v1/patients/{ref}/outreach")}
+NO_SUCH_DRAFT = {("GET", "/v1/outreach/drafts/{draft_id}"), ("POST", "/v1/outreach/drafts/{draft_id}"),
+                 ("GET", "/v1/outreach/drafts/{draft_id}/letter.pdf")}
 FRAMEWORK_PUBLIC = {"/openapi.json", "/ui"}
 BAD_CREDENTIALS = ("none", "garbage-key", "revoked-key", "expired-token", "wrong-audience", "ended-session")
 GOOD_CREDENTIALS = ("api_key", "oidc", "session")
@@ -231,6 +244,15 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         # No item has this id: an allowed caller gets 404 after the panel check, a refused one 403 before it.
         ("POST", "/v1/guidance/{item_id}/status"): lambda: Call("POST", "/v1/guidance/g-none/status",
                                                                 {"patient": mbi, "status": "completed"}),
+        ("POST", "/v1/patients/{ref}/outreach"): lambda: Call("POST", f"/v1/patients/{mbi}/outreach",
+                                                              {"purpose": "care_team_intro", "as_of": "2026-11-23"}),
+        ("GET", "/v1/outreach/drafts/{draft_id}"): lambda: Call("GET", "/v1/outreach/drafts/od-none"),
+        ("POST", "/v1/outreach/drafts/{draft_id}"): lambda: Call("POST", "/v1/outreach/drafts/od-none",
+                                                                 {"action": "approve"}),
+        ("GET", "/v1/outreach/drafts/{draft_id}/letter.pdf"): lambda: Call("GET",
+                                                                           "/v1/outreach/drafts/od-none/letter.pdf"),
+        ("POST", "/v1/outreach/replies"): lambda: Call("POST", "/v1/outreach/replies",
+                                                       {"patient": mbi, "text": "thanks, see you then"}),
     }
     return examples[(method, path)]()
 
@@ -259,8 +281,10 @@ def _expected(method: str, path: str, role: str, relation: str, credential: str,
         return 403
     if reaches_one and relation == "out" and role != "admin":
         return 403
-    if (method, path) == ("POST", "/v1/guidance/{item_id}/status"):
+    if (method, path) == ("POST", "/v1/guidance/{item_id}/status") or (method, path) in NO_SUCH_DRAFT:
         return 404
+    if (method, path) in UNPROCESSABLE:
+        return 422
     return 200
 
 
