@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
 import threading
 import time
@@ -39,7 +40,7 @@ from assistant.services import transitions
 from assistant.services.caller import Caller
 from assistant.settings import REPO_ROOT, Settings
 from assistant.transitions import episodes
-from assistant.transitions.checklist import KNOWLEDGE_SECTIONS
+from assistant.transitions import knowledge
 from assistant.transitions.tables import TransitionEpisodeTable
 from connectors.ccda import NS
 from tests.helpers_auth import bearer
@@ -149,8 +150,15 @@ def fhir_dee() -> dict[str, Any]:
     ]}  # fmt: skip
 
 
+def copy_knowledge_store(knowledge_settings: Settings, root: Path) -> Settings:
+    """A fresh data dir that already holds the indexed knowledge base (every checklist item cites it): a copy of
+    the session's, so each module gets its own patients without embedding the knowledge base again."""
+    shutil.copytree(knowledge_settings.data_dir, root / "data")
+    return Settings(data_dir=root / "data", rate_limit="100000/minute", auth_failure_limit="100000/minute")
+
+
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("transitions")
     records = root / "records"
     records.mkdir()
@@ -160,12 +168,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     (records / "cal_a03.hl7").write_text(adt("A03", "C1", f"{MBI_CAL}^^^CMS^MB", "V-CAL", "20261224120000",
                                              "20261224120500", CAL), encoding="utf-8")
     (records / "dee.json").write_text(json.dumps(fhir_dee()), encoding="utf-8")
-    settings = Settings(data_dir=root / "data", rate_limit="100000/minute", auth_failure_limit="100000/minute")
+    settings = copy_knowledge_store(knowledge_settings, root)
     ctx = open_context(settings)
-    from assistant.index.knowledge import ingest_knowledge
-
-    ingest_knowledge(ctx.knowledge_deps, [REPO_ROOT / "knowledge" / "tcm.md", REPO_ROOT / "knowledge" /
-                                          "care-transitions.md"])
     summary = ingest_paths(ctx.ingest_deps, [records])
     assert summary.errors == [] and summary.documents == 4, summary.as_dict()
     # A resent A03 for Bea (new control id, same visit and time) and Cal's discharge cancelled by an A13.
@@ -188,6 +192,10 @@ def _day(value: str) -> date:
 
 def _item(result: dict[str, Any], item_id: str) -> dict[str, Any]:
     return next(i for i in result["items"] if i["id"] == item_id)
+
+
+def _category(result: dict[str, Any], category: str) -> list[dict[str, Any]]:
+    return [i for i in result["items"] if i["category"] == category]
 
 
 def _source_text(citation: dict[str, Any]) -> str:
@@ -246,10 +254,10 @@ def test_medication_diff_lines_cite_both_lists(world: Any) -> None:
 
 def test_follow_ups_and_pending_results_name_who_and_when(world: Any) -> None:
     result = transitions.checklist(world["ctx"], ADMIN, MBI_ADA, as_of=_day("2026-11-21"))
-    follow = _item(result, "followup-1")
+    follow = _category(result, "follow_up")[0]
     assert "Dr. Patel" in follow["text"] and follow["owner_role"] == "care_coordinator"
     assert follow["due"] == "2026-11-27"  # "in 1 week" from Friday 11-20
-    pending = _item(result, "pending-1")
+    pending = _category(result, "pending_result")[0]
     assert "Blood cultures pending" in pending["text"] and "Ben Hospitalist (attending)" in pending["text"]
     cite = pending["citations"][0]
     assert cite["quote"].startswith("Blood cultures pending") and cite["chunk_id"]
@@ -326,7 +334,13 @@ def test_worklist_is_the_callers_panel_sorted_by_nearest_deadline_and_audited(wo
     result = transitions.worklist(ctx, CM, "open", _day("2026-11-26"))
     assert [e["patient_id"] for e in result["episodes"]] == [world["ids"]["ada"], world["ids"]["bea"]]
     assert [e["next_due"] for e in result["episodes"]] == ["2026-11-24", "2026-11-30"]
-    assert result["episodes"][0]["overdue_items"] == 1 and result["episodes"][0]["next_item"] == "tcm-contact"
+    assert result["episodes"][0]["next_item"] == "tcm-contact"  # on a tie, the TCM contact comes first
+    ada = transitions.checklist(ctx, ADMIN, MBI_ADA, as_of=_day("2026-11-26"))
+    overdue = [i["id"] for i in ada["items"] if i["status"] == "overdue" or (i["status"] == "needs_input" and i["due"]
+                                                                                and i["due"] < "2026-11-26")]
+    assert "tcm-contact" in overdue and result["episodes"][0]["overdue_items"] == len(overdue)
+    assert result["episodes"][0]["open_items"] == sum(
+        1 for i in ada["items"] if i["status"] in ("open", "overdue", "needs_input"))
     row = audit_log_for(ctx).get(result["audit_id"])
     assert row is not None and row.event == "transitions.list" and row.user == "cm"
     assert row.payload["returned"] == 2 and row.payload["status"] == "open"
@@ -352,10 +366,16 @@ def test_checklist_is_refused_off_panel_and_audited_on_it(world: Any) -> None:
         transitions.checklist(ctx, CM, MBI_ADA, encounter="no-such-encounter")
 
 
-def test_every_cited_knowledge_section_exists() -> None:
-    for doc_id, heading in KNOWLEDGE_SECTIONS:
+def test_every_cited_knowledge_sentence_is_in_its_file() -> None:
+    from assistant.transitions import documentation
+
+    sentences = [*knowledge.ALL, *(value for name, value in vars(documentation).items()
+                                   if name.isupper() and isinstance(value, tuple) and len(value) == 2
+                                   and isinstance(value[0], str) and isinstance(value[1], str))]  # fmt: skip
+    assert len(sentences) > 60
+    for doc_id, sentence in sentences:
         text = (REPO_ROOT / "knowledge" / f"{doc_id}.md").read_text(encoding="utf-8")
-        assert f"\n## {heading}\n" in text, (doc_id, heading)
+        assert sentence in text, (doc_id, sentence)
 
 
 def test_cli_checklist_and_worklist(world: Any) -> None:
@@ -392,7 +412,7 @@ def test_api_worklist_checklist_and_opening_a_cited_line(world: Any) -> None:
         assert client.get("/v1/transitions", params={"status": "bogus"}, headers=cm).status_code == 422
         shown = client.get(f"/v1/checklists/{MBI_ADA}", params={"as_of": "2026-11-21"}, headers=cm)
         assert shown.status_code == 200, shown.text
-        line = _item(shown.json(), "followup-1")["citations"][0]
+        line = _category(shown.json(), "follow_up")[0]["citations"][0]
         opened = client.get(f"/v1/sources/{quote(line['chunk_id'], safe='')}", headers=cm)
         assert opened.status_code == 200 and line["quote"] in opened.json()["text"]
         assert client.get(f"/v1/checklists/{MBI_DEE}", headers=cm).status_code == 403
@@ -464,11 +484,12 @@ def test_a03_and_a13_over_mllp_open_then_cancel_one_episode(tmp_path: Path) -> N
         loop.close()
 
 
-def test_a_real_discharge_summary(shared_data: Path, tmp_path: Path) -> None:
+def test_a_real_discharge_summary(shared_data: Path, knowledge_ctx: Any, knowledge_settings: Settings,
+                                  tmp_path: Path) -> None:
     source = shared_data / "ccda" / "HL7_C-CDA-Examples" / "Documents" / "Discharge Summary" / "Discharge_Summary.xml"
     if not source.is_file():
         pytest.skip(f"{source} is not present")
-    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    ctx = open_context(copy_knowledge_store(knowledge_settings, tmp_path))
     assert ingest_paths(ctx.ingest_deps, [source]).errors == []
     result = transitions.checklist(ctx, ADMIN, "mrn|2.16.840.1.113883.19.5.99999.2|998991",
                                    as_of=_day("2014-09-17"))

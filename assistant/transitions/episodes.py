@@ -100,8 +100,14 @@ def _is_encompassing(encounter: Encounter) -> bool:
     return "cda:encompassingEncounter" in locator and "cda:entry" not in locator
 
 
-def _event(stored: StoredRecord, kind: str, discharged: datetime | date | None, note: str | None = None,
-           encounter: Encounter | None = None, encounter_id: str | None = None) -> DischargeEvent:
+def _event(
+    stored: StoredRecord,
+    kind: str,
+    discharged: datetime | date | None,
+    note: str | None = None,
+    encounter: Encounter | None = None,
+    encounter_id: str | None = None,
+) -> DischargeEvent:
     source = {**record_citation(stored), "event": kind}
     if note:
         source["note"] = note
@@ -147,8 +153,9 @@ def discharge_events(records: list[StoredRecord]) -> list[DischargeEvent]:
             status = getattr(encounter, "status", None)  # FHIR Encounter.status, where the record keeps it
             if status not in (None, "finished"):
                 continue  # planned, in progress, cancelled or entered in error: no discharge happened
-            if encounter.end is not None and (encounter.discharge_disposition
-                                              or encounter.encounter_class in FHIR_DISCHARGE_CLASSES):
+            if encounter.end is not None and (
+                encounter.discharge_disposition or encounter.encounter_class in FHIR_DISCHARGE_CLASSES
+            ):
                 events.append(_event(stored, "discharge", encounter.end, encounter=encounter))
         elif fmt == "ccda" and stored.document_id in summaries and _is_encompassing(encounter):
             if encounter.end is not None:
@@ -159,9 +166,15 @@ def discharge_events(records: list[StoredRecord]) -> list[DischargeEvent]:
         assert isinstance(section, DocumentSection)
         if document_id in dated_summaries or section.provenance.format != "ccda" or section.document_date is None:
             continue
-        events.append(_event(stored, "discharge", section.document_date,
-                             note="the discharge summary names no discharge time; its document date is used",
-                             encounter_id=section.document_id))
+        events.append(
+            _event(
+                stored,
+                "discharge",
+                section.document_date,
+                note="the discharge summary names no discharge time; its document date is used",
+                encounter_id=section.document_id,
+            )
+        )
     return events
 
 
@@ -272,9 +285,16 @@ def sync(engine: Engine, patient_ids: set[str] | None = None) -> None:
 
 def list_episodes(engine: Engine, patient_ids: set[str] | None = None) -> list[Episode]:
     """Episodes of these patients (every patient when None), latest discharge first."""
-    query = select(TransitionEpisodeTable).order_by(TransitionEpisodeTable.discharge_date.desc(),
-                                                    TransitionEpisodeTable.id)
+    query = select(TransitionEpisodeTable).order_by(
+        TransitionEpisodeTable.discharge_date.desc(), TransitionEpisodeTable.id
+    )
     if patient_ids is not None:
         query = query.where(TransitionEpisodeTable.patient_id.in_(sorted(patient_ids)))
     with Session(engine) as session:
         return [_episode(row) for row in session.scalars(query)]
+
+
+def get_episode(engine: Engine, episode_id: str) -> Episode | None:
+    with Session(engine) as session:
+        row = session.get(TransitionEpisodeTable, episode_id)
+        return _episode(row) if row is not None else None

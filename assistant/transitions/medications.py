@@ -2,12 +2,18 @@
 
 Where the lists come from, in this order:
 - discharge list: medication entries of a discharge summary's "Hospital Discharge Medications" section (C-CDA
-  LOINC 10183-2 or 75311-1), or FHIR MedicationRequest/MedicationStatement records whose category says
-  "discharge" (when the record carries one);
+  LOINC 10183-2 or 75311-1), or FHIR MedicationRequests written for the stay's encounter on the day of discharge
+  (discharge prescriptions; orders earlier in the stay are not what the patient goes home with);
 - pre-admission list: entries of the same summary's medications (10160-0) or admission medications (42346-7)
   section; otherwise the medications active at admission in the patient's other sources (a CCD, a FHIR bundle),
   leaving out orders that belong to the stay itself.
-A list the record lacks is reported as missing; nothing is guessed.
+A list the record lacks is reported as missing; nothing is guessed. An entry that says there is no medication (the
+C-CDA "No Known Medications" pattern: a negated entry coded SNOMED 410942007 "drug or medication") is no drug:
+the list it sits in is present and empty.
+
+Statuses: on a discharge list, C-CDA's ``completed`` (the entry's own administration period, common in vendor
+lists) does not mean the drug was stopped; only stopped, cancelled, aborted or entered-in-error entries are
+stopped, and on-hold, held or suspended ones are held.
 
 Matching is by ingredient name (the words before the first number of the drug's name), because the same drug
 arrives as different RxNorm codes for different strengths; a changed strength or dose is "dose changed". The
@@ -28,7 +34,8 @@ from assistant.transitions.sources import StoredRecord, record_citation
 DISCHARGE_LIST_LOINC = {"10183-2", "75311-1"}
 PRE_ADMISSION_LIST_LOINC = {"10160-0", "42346-7"}
 HELD_STATUSES = {"on-hold", "held", "suspended"}
-STOPPED_STATUSES = {"stopped", "cancelled", "entered-in-error", "completed", "aborted"}
+STOPPED_STATUSES = {"stopped", "cancelled", "entered-in-error", "aborted"}
+NO_MEDICATION_CODES = {"410942007"}  # SNOMED "drug or medication", the placeholder of a negated list entry
 
 HIGH_RISK_CLASSES: dict[str, tuple[str, ...]] = {
     "anticoagulant": ("warfarin", "apixaban", "rivaroxaban", "dabigatran", "edoxaban", "enoxaparin", "heparin",
@@ -118,18 +125,30 @@ def _section_of(stored: StoredRecord, sections: list[StoredRecord]) -> StoredRec
     """The C-CDA section an entry sits in: same stored document, the section's XPath a prefix of the entry's."""
     path = _xpath(stored.record.provenance.locator)
     for section in sections:
-        if section.document_id == stored.document_id and path.startswith(_xpath(section.record.provenance.locator)
-                                                                          + "/"):
+        if section.document_id == stored.document_id and path.startswith(
+            _xpath(section.record.provenance.locator) + "/"
+        ):
             return section
     return None
 
 
-def _section_lists(summary_sections: list[StoredRecord], medications: list[StoredRecord],
-                   loincs: set[str], label: str) -> MedicationList:
+def is_placeholder(medication: Medication) -> bool:
+    """A "no known medications" entry: no drug at all."""
+    name = (medication.code.display or medication.code.code or "").strip().lower()
+    return (
+        medication.code.code in NO_MEDICATION_CODES
+        or name in ("drug or medication", "")
+        or name.startswith(("no known", "no medication", "none"))
+    )
+
+
+def _section_lists(
+    summary_sections: list[StoredRecord], medications: list[StoredRecord], loincs: set[str], label: str
+) -> MedicationList:
     wanted = [s for s in summary_sections if isinstance(s.record, DocumentSection) and s.record.loinc in loincs]
     found = MedicationList(label, citations=[record_citation(s) for s in wanted])
     for stored in medications:
-        if _section_of(stored, wanted) is not None:
+        if _section_of(stored, wanted) is not None and not is_placeholder(stored.record):  # type: ignore[arg-type]
             found.entries.append(stored)
     return found
 
@@ -140,18 +159,45 @@ def _category(medication: Medication) -> str | None:
     return str(value).lower() if value else None
 
 
-def discharge_list(summary_sections: list[StoredRecord], medications: list[StoredRecord]) -> MedicationList:
+def _discharge_prescription(medication: Medication, stay_encounter_ids: set[str], discharged: date) -> bool:
+    if _category(medication) == "discharge":
+        return True
+    written = medication.authored_on.date() if medication.authored_on else medication.start
+    return (
+        medication.resource_type == "MedicationRequest"
+        and medication.encounter_id in stay_encounter_ids
+        and written == discharged
+    )
+
+
+def discharge_list(
+    summary_sections: list[StoredRecord],
+    medications: list[StoredRecord],
+    stay_encounter_ids: set[str] | None = None,
+    discharged: date | None = None,
+) -> MedicationList:
     found = _section_lists(summary_sections, medications, DISCHARGE_LIST_LOINC, "discharge")
     for stored in medications:
         med = stored.record
-        if isinstance(med, Medication) and _category(med) == "discharge" and stored not in found.entries:
+        if (
+            isinstance(med, Medication)
+            and stored not in found.entries
+            and not is_placeholder(med)
+            and discharged is not None
+            and _discharge_prescription(med, stay_encounter_ids or set(), discharged)
+        ):
             found.entries.append(stored)
             found.citations.append(record_citation(stored))
     return found
 
 
-def pre_admission_list(summary_sections: list[StoredRecord], medications: list[StoredRecord],
-                       admitted: date, summary_documents: set[str], stay_encounter_ids: set[str]) -> MedicationList:
+def pre_admission_list(
+    summary_sections: list[StoredRecord],
+    medications: list[StoredRecord],
+    admitted: date,
+    summary_documents: set[str],
+    stay_encounter_ids: set[str],
+) -> MedicationList:
     found = _section_lists(summary_sections, medications, PRE_ADMISSION_LIST_LOINC, "pre-admission")
     if found.present:
         return found
@@ -162,7 +208,11 @@ def pre_admission_list(summary_sections: list[StoredRecord], medications: list[S
             continue
         if med.encounter_id and med.encounter_id in stay_encounter_ids:
             continue  # an order written during the stay is not what the patient took before it
-        if _category(med) == "discharge" or (med.status or "active") not in {"active", "new", "intended"}:
+        if (
+            _category(med) == "discharge"
+            or is_placeholder(med)
+            or (med.status or "active") not in {"active", "new", "intended", "on-hold"}
+        ):
             continue
         if (med.start and med.start > admitted) or (med.stop and med.stop < admitted):
             continue
@@ -174,8 +224,12 @@ def pre_admission_list(summary_sections: list[StoredRecord], medications: list[S
     for stored in found.entries:
         documents.setdefault(stored.document_id, stored)
     found.citations = [
-        {"type": "document", "document_id": s.document_id, "source_path": s.record.provenance.source_path,
-         "format": s.record.provenance.format}
+        {
+            "type": "document",
+            "document_id": s.document_id,
+            "source_path": s.record.provenance.source_path,
+            "format": s.record.provenance.format,
+        }
         for s in documents.values()
     ]
     return found
@@ -209,14 +263,25 @@ def diff(before: MedicationList, after: MedicationList) -> list[MedicationChange
         else:
             change = "unchanged"
         cites = [record_citation(previous)] if previous else list(before.citations)
-        changes.append(MedicationChange(change, drug_name(med), high_risk_class(med), previous, stored,
-                                        cites + [record_citation(stored)]))
+        changes.append(
+            MedicationChange(
+                change, drug_name(med), high_risk_class(med), previous, stored, cites + [record_citation(stored)]
+            )
+        )
     for key, stored in old.items():
         if key in new:
             continue
         med = stored.record
         assert isinstance(med, Medication)
-        changes.append(MedicationChange("stopped", drug_name(med), high_risk_class(med), stored, None,
-                                        [record_citation(stored), *after.citations]))
+        changes.append(
+            MedicationChange(
+                "stopped",
+                drug_name(med),
+                high_risk_class(med),
+                stored,
+                None,
+                [record_citation(stored), *after.citations],
+            )
+        )
     order = {"new": 0, "dose_changed": 1, "held": 2, "stopped": 3, "unchanged": 4}
     return sorted(changes, key=lambda c: (order[c.change], c.high_risk is None, c.name.lower()))

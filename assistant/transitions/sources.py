@@ -2,7 +2,8 @@
 
 Why not ``PatientStore.patient_records``: a checklist item must name the stored document it came from (the
 ledger's document id) and, for narrative, the index chunk a reader can open with ``/v1/sources/{chunk_id}``;
-the store's reader returns the records alone. Reads only: nothing here writes.
+the store's reader returns the records alone. Knowledge citations live in ``assistant.transitions.knowledge``.
+Reads only: nothing here writes.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from assistant.index.tables import ChunkRow
-from assistant.records.model import Record
+from assistant.records.model import Patient, Record
 from assistant.records.tables import DocumentTable, RecordTable
 
 _RECORD: TypeAdapter[Record] = TypeAdapter(Record)
-KNOWLEDGE_DIR = "knowledge"
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,24 @@ class StoredRecord:
     ingested_at: datetime
 
 
-def read_records(engine: Engine, patient_ids: set[str] | None, kinds: set[str] | None = None,
-                 formats: dict[str, set[str]] | None = None) -> list[StoredRecord]:
+def read_records(
+    engine: Engine,
+    patient_ids: set[str] | None,
+    kinds: set[str] | None = None,
+    formats: dict[str, set[str]] | None = None,
+) -> list[StoredRecord]:
     """Records of these patients (every patient when None), in the order they were ingested.
 
     ``formats`` narrows a kind to documents of some formats (``{"section": {"ccda"}}``), so a scan of every
     patient for discharges does not read every note's text."""
     stmt = (
-        select(RecordTable.document_id, RecordTable.seq, RecordTable.patient_id, RecordTable.payload,
-               DocumentTable.ingested_at)
+        select(
+            RecordTable.document_id,
+            RecordTable.seq,
+            RecordTable.patient_id,
+            RecordTable.payload,
+            DocumentTable.ingested_at,
+        )
         .join(DocumentTable, DocumentTable.document_id == RecordTable.document_id)
         .where(RecordTable.kind != "patient", RecordTable.patient_id.is_not(None))
         .order_by(DocumentTable.ingested_at, RecordTable.document_id, RecordTable.seq)
@@ -54,16 +63,46 @@ def read_records(engine: Engine, patient_ids: set[str] | None, kinds: set[str] |
     for kind, allowed in (formats or {}).items():
         stmt = stmt.where((RecordTable.kind != kind) | DocumentTable.format.in_(sorted(allowed)))
     with Session(engine) as session:
-        return [StoredRecord(row.document_id, row.seq, row.patient_id, _RECORD.validate_python(row.payload),
-                             row.ingested_at) for row in session.execute(stmt)]
+        return [
+            StoredRecord(
+                row.document_id, row.seq, row.patient_id, _RECORD.validate_python(row.payload), row.ingested_at
+            )
+            for row in session.execute(stmt)
+        ]
 
 
 def read_patient_records(engine: Engine, patient_id: str) -> list[StoredRecord]:
     return read_records(engine, {patient_id})
 
 
-def record_citation(stored: StoredRecord, start: int | None = None, end: int | None = None,
-                    quote: str | None = None, chunk_id: str | None = None) -> dict[str, Any]:
+def read_patient_entries(engine: Engine, patient_id: str) -> list[StoredRecord]:
+    """Each source document's own Patient entry for this patient (what a preferred language is cited to)."""
+    stmt = (
+        select(RecordTable.document_id, RecordTable.seq, RecordTable.payload, DocumentTable.ingested_at)
+        .join(DocumentTable, DocumentTable.document_id == RecordTable.document_id)
+        .where(RecordTable.kind == "patient", RecordTable.patient_id == patient_id)
+        .order_by(DocumentTable.ingested_at, RecordTable.document_id, RecordTable.seq)
+    )
+    with Session(engine) as session:
+        return [
+            StoredRecord(
+                row.document_id,
+                row.seq,
+                patient_id,
+                Patient.model_validate(row.payload),  # type: ignore[arg-type]
+                row.ingested_at,
+            )
+            for row in session.execute(stmt)
+        ]
+
+
+def record_citation(
+    stored: StoredRecord,
+    start: int | None = None,
+    end: int | None = None,
+    quote: str | None = None,
+    chunk_id: str | None = None,
+) -> dict[str, Any]:
     """Enough to open the record again: the stored document, the source file, the locator and offsets.
 
     ``start``/``end`` default to the record's own offsets; for a line inside a narrative section they are the
@@ -88,21 +127,6 @@ def record_citation(stored: StoredRecord, start: int | None = None, end: int | N
     return citation
 
 
-def knowledge_citation(engine: Engine, doc_id: str, section: str) -> dict[str, Any]:
-    """The knowledge document and section that define a deadline or a step; with its chunk when indexed."""
-    citation: dict[str, Any] = {"type": "knowledge", "doc_id": doc_id, "source_uri": f"{KNOWLEDGE_DIR}/{doc_id}.md",
-                                "section": section}
-    with Session(engine) as session:
-        chunk = session.scalars(
-            select(ChunkRow.chunk_id)
-            .where(ChunkRow.collection == "knowledge", ChunkRow.doc_id == doc_id, ChunkRow.section == section)
-            .order_by(ChunkRow.start)
-        ).first()
-    if chunk is not None:
-        citation["chunk_id"] = chunk
-    return citation
-
-
 def chunk_at(engine: Engine, stored: StoredRecord, start: int, end: int) -> str | None:
     """The index chunk of this section record that holds ``start``-``end`` (source offsets), if it was indexed."""
     provenance = stored.record.provenance
@@ -110,8 +134,11 @@ def chunk_at(engine: Engine, stored: StoredRecord, start: int, end: int) -> str 
     with Session(engine) as session:
         rows = session.execute(
             select(ChunkRow.chunk_id, ChunkRow.start, ChunkRow.end)
-            .where(ChunkRow.collection == "patient", ChunkRow.document_key == stored.document_id,
-                   ChunkRow.source_uri == source_uri)
+            .where(
+                ChunkRow.collection == "patient",
+                ChunkRow.document_key == stored.document_id,
+                ChunkRow.source_uri == source_uri,
+            )
             .order_by(ChunkRow.start)
         ).all()
     for row in rows:
