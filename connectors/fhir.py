@@ -62,6 +62,7 @@ from assistant.records.model import (
     Procedure,
     Provenance,
 )
+from assistant.records.vocabulary import CODE_SYSTEM_NAMES, LANGUAGE_NAMES
 from connectors import note_text
 from connectors.errors import ParseError
 from connectors.text import decode_text, iter_lines, sha256_bytes
@@ -85,19 +86,7 @@ SSN_SYSTEM = "http://hl7.org/fhir/sid/us-ssn"
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 MEDICARE_NUMBER_SYSTEM = "http://hl7.org/fhir/sid/us-medicare"
 
-CODE_SYSTEMS = {
-    "http://loinc.org": "loinc",
-    "http://snomed.info/sct": "snomed",
-    "http://hl7.org/fhir/sid/icd-10-cm": "icd10",
-    "http://hl7.org/fhir/sid/icd-10": "icd10",
-    "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",
-    "http://www.ama-assn.org/go/cpt": "cpt",
-    "urn:oid:2.16.840.1.113883.6.285": "hcpcs",
-    "http://www.nlm.nih.gov/research/umls/hcpcs": "hcpcs",
-    "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "hcpcs",
-    "http://hl7.org/fhir/sid/cvx": "cvx",
-    "http://hl7.org/fhir/sid/ndc": "ndc",
-}
+CODE_SYSTEMS = CODE_SYSTEM_NAMES
 
 ENCOUNTER_CLASSES = {
     "IMP": "inpatient",
@@ -163,14 +152,6 @@ DOCUMENT_TYPES = {
     "28570-0": "procedure_note",
     "18776-5": "care_plan",
 }
-
-LANGUAGE_NAMES = {
-    "english": "en", "spanish": "es", "chinese": "zh", "mandarin": "zh", "cantonese": "zh",
-    "vietnamese": "vi", "tagalog": "tl", "filipino": "tl", "korean": "ko", "russian": "ru",
-    "arabic": "ar", "haitian creole": "ht", "haitian": "ht", "portuguese": "pt", "french": "fr",
-    "polish": "pl", "italian": "it", "german": "de", "japanese": "ja", "hindi": "hi", "armenian": "hy",
-    "persian": "fa", "farsi": "fa", "greek": "el", "somali": "so", "bengali": "bn", "urdu": "ur",
-}  # fmt: skip
 
 MAPPED_TYPES = {
     "Patient", "Coverage", "Encounter", "Condition", "Observation", "MedicationRequest",

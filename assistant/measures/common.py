@@ -19,7 +19,7 @@ from assistant.measures import intervals
 from assistant.measures.intervals import Span
 from assistant.measures.period import MeasurementPeriod
 from assistant.measures.results import NOT_MET, Evidence, Finding
-from assistant.measures.valuesets import system_name, value_set
+from assistant.measures.valuesets import value_set
 from assistant.records.model import (
     Code,
     Condition,
@@ -30,6 +30,7 @@ from assistant.records.model import (
     Procedure,
     Provenance,
 )
+from assistant.records.vocabulary import code_system_name
 
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
@@ -100,7 +101,7 @@ class PatientData:
 
 def same_code(code: Code, system: str, value: str) -> bool:
     """CQL ``~`` between a coding and a Code: same system and code."""
-    return system_name(code.system) == system and code.code == value
+    return code_system_name(code.system) == system and code.code == value
 
 
 def any_code(codes: Iterable[Code], system: str, value: str) -> bool:

@@ -26,7 +26,8 @@ from assistant.measures import cms122, cms165, reference
 from assistant.measures.engine import MEASURES, patient_data
 from assistant.measures.period import MeasurementPeriod, parse_period
 from assistant.measures.results import MeasureResult
-from assistant.measures.valuesets import system_name, value_set
+from assistant.measures.valuesets import value_set
+from assistant.records.vocabulary import code_system_name
 
 Bundle = dict[str, Any]
 Populations = dict[str, int]
@@ -124,7 +125,7 @@ def coded_glycemic_result_on_last_day(bundle: Bundle, period: MeasurementPeriod)
         if resource.get("status") not in LAB_DONE:
             continue
         codings = (resource.get("code") or {}).get("coding") or []
-        if not any((system_name(str(c.get("system"))), c.get("code")) in codes for c in codings):
+        if not any((code_system_name(str(c.get("system"))), c.get("code")) in codes for c in codings):
             continue
         day = _latest_day(resource)
         if day is None or not first <= day <= last:

@@ -17,24 +17,9 @@ from functools import cache
 from pathlib import Path
 
 from assistant.records.model import Code
+from assistant.records.vocabulary import code_system_name
 
 VALUESET_DIR = Path(__file__).parent / "valuesets"
-
-# Code system URIs in the expansions (and in FHIR data) -> the records model's short names.
-SYSTEM_NAMES = {
-    "http://loinc.org": "loinc",
-    "http://snomed.info/sct": "snomed",
-    "http://hl7.org/fhir/sid/icd-10-cm": "icd10",
-    "http://hl7.org/fhir/sid/icd-10": "icd10",
-    "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",
-    "http://www.ama-assn.org/go/cpt": "cpt",
-    "http://www.nlm.nih.gov/research/umls/hcpcs": "hcpcs",
-    "urn:oid:2.16.840.1.113883.6.285": "hcpcs",
-    "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets": "hcpcs",
-    "http://www.cms.gov/Medicare/Coding/ICD10": "icd10pcs",
-    "http://hl7.org/fhir/sid/cvx": "cvx",
-    "http://hl7.org/fhir/sid/ndc": "ndc",
-}
 
 # The value sets by the names the CQL gives them (OIDs from the measures' `valueset` declarations).
 OIDS = {
@@ -71,11 +56,6 @@ OIDS = {
 }
 
 
-def system_name(system: str) -> str:
-    """A code system URI (or an already short name) as the records model names it."""
-    return SYSTEM_NAMES.get(system, system)
-
-
 @dataclass(frozen=True)
 class ValueSet:
     name: str
@@ -83,7 +63,7 @@ class ValueSet:
     codes: frozenset[tuple[str, str]]  # (system short name, code)
 
     def contains(self, code: Code) -> bool:
-        return (system_name(code.system), code.code) in self.codes
+        return (code_system_name(code.system), code.code) in self.codes
 
     def first_match(self, codes: Iterable[Code]) -> Code | None:
         """The first of ``codes`` in this value set (CQL: a concept is ``in`` a value set if any coding is)."""
@@ -94,7 +74,7 @@ def _load(name: str, oid: str) -> ValueSet:
     path = VALUESET_DIR / f"ValueSet-{oid}.json"
     resource = json.loads(path.read_text(encoding="utf-8"))
     contains = (resource.get("expansion") or {}).get("contains") or []
-    codes = frozenset((system_name(str(c["system"])), str(c["code"])) for c in contains if c.get("code"))
+    codes = frozenset((code_system_name(str(c["system"])), str(c["code"])) for c in contains if c.get("code"))
     if not codes:
         raise ValueError(f"{path}: value set {name!r} has an empty expansion")
     return ValueSet(name=name, oid=oid, codes=codes)

@@ -14,7 +14,7 @@ from assistant.guidance.item import GuidanceItem
 from assistant.guidance.rules.common import item
 from assistant.measures.results import Evidence
 from assistant.records.roster import one_year_before
-from connectors.fhir import LANGUAGE_NAMES
+from assistant.records.vocabulary import LANGUAGE_NAMES
 
 NAME = "language_access"
 KNOWLEDGE = "language-access"
