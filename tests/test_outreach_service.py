@@ -282,3 +282,36 @@ def test_api_and_cli_return_the_same_contract_and_stop_is_honoured(world: dict[s
     assert approve_sms.exit_code != 0 and "opted out" in approve_sms.output
     reply_row = [r for r in audit_log_for(ctx).rows() if r.event == "outreach.reply"][-1]
     assert reply_row.payload["opt_out"] is True and reply_row.payload["reply"] == "No más, por favor"
+
+
+def test_machine_translation_through_the_guard_with_the_local_model(world: dict[str, Any]) -> None:
+    """The real SmolLM2 checkpoint behind the PHI guard: a poor translator (see evals/outreach/report.md), but a real
+    round trip: the prompt leaves pseudonymized, the draft is marked machine, carries its back-translation and
+    stays needs_review, and a copy of the English is never approved as a translation."""
+    local = open_context(world["settings"].model_copy(update={"llm_backend": "local"}))
+    draft = outreach.create_draft(
+        local,
+        CM,
+        MBI,
+        "free_text",
+        channel="portal",
+        as_of=AS_OF,
+        text="Rosa, please bring all your pill bottles to the visit.",
+    )  # the portal: Rosa opted out of texts in the test before
+    assert draft["translation_source"] == "machine" and draft["review_status"] == "needs_review"
+    assert draft["translation_model"].startswith("local:") and draft["back_translation"]
+    assert draft["text"].startswith(f"{ORG}: Hola Rosa.") and draft["text"].endswith(f"Llame al {CALLBACK}.")
+    trip, machine = draft["gates"]["round_trip"], draft["gates"]["translation"]
+    assert trip["checked"] >= 1 and set(trip["kept"]) == {"dates", "doses", "names"}
+    assert set(machine) == {"passes", "untranslated", "dropped"}
+    assert any("machine translation" in w for w in draft["warnings"])
+    row = _row(world, draft["audit_id"])
+    calls = [e for e in row.payload["llm_events"] if e["event"] == "llm_call"]
+    assert len(calls) == 2  # there and back
+    outgoing = json.dumps([e["prompt_pseudonymized"] for e in calls], ensure_ascii=False)
+    assert "PERSON_" in outgoing and "Rosa" not in outgoing  # the first name went out as a surrogate
+    if machine["passes"]:
+        assert outreach.review(local, CM, draft["draft_id"], "approve")["review_status"] == "approved"
+    else:
+        with pytest.raises(Conflict, match="machine translation"):
+            outreach.review(local, CM, draft["draft_id"], "approve")

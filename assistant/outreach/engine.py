@@ -19,7 +19,7 @@ from assistant.outreach.facts import Fact
 from assistant.outreach.languages import ENGLISH, LANGUAGES, language, normalize
 from assistant.outreach.purposes import CHANNELS, PURPOSES
 from assistant.outreach.templates import PLACEHOLDER, Template, TemplateError, leftover_markup, load_template, render
-from assistant.outreach.translation import Translator, require, round_trip
+from assistant.outreach.translation import Translator, looks_untranslated, missing_facts, require, round_trip
 from assistant.records.store import PatientRow
 
 SCHEMA = "caretrail.outreach/1"
@@ -97,6 +97,7 @@ def build(
     english_values = _values(facts, source)
     english_text = _with_opt_out(render(source.body, english_values), source, channel)
     back_translation: str | None = None
+    message: str | None = None
     translation_source = "source" if code == ENGLISH else "template"
     model: str | None = None
     if code == ENGLISH:
@@ -104,7 +105,6 @@ def build(
         text = english_text
     elif target is not None:
         used = target
-        message = None
         if "message" in facts:  # the care team's own words: the frame is the template's, the words the machine's
             translator = require(translator, f"free text needs translating into {language(code).name}")
             done = translator.translate(facts["message"].value, ENGLISH, code, patient.id)
@@ -127,7 +127,22 @@ def build(
     direction = LANGUAGES[code].direction if code in LANGUAGES else "ltr"
     if direction == "rtl" and not text.startswith(RLM):
         text = RLM + text
+    translation_gate: dict[str, Any] | None = None
     if translation_source == "machine":
+        keep = [str(facts[n].value) for n in ("org_name", "callback_number", "first_name") if n in facts]
+        machine_part = text if "message" not in facts else (message or "")
+        machine_source = english_text if "message" not in facts else str(facts["message"].value)
+        dates = [fact.render(source) for fact in facts.values() if isinstance(fact.value, date)]
+        copied = looks_untranslated(machine_source, machine_part, keep + dates)
+        dropped = missing_facts(text, keep)
+        translation_gate = {"passes": not copied and not dropped, "untranslated": copied, "dropped": dropped}
+        if copied:
+            warnings.append(
+                f"the machine output is still mostly English, not {language(code).name}: it cannot be "
+                "approved as a translation"
+            )
+        if dropped:
+            warnings.append("the machine translation dropped " + ", ".join(dropped))
         warnings.append(
             "machine translation: compare the back-translation with the English text; a qualified "
             "translator or interpreter should check it before it is sent"
@@ -179,14 +194,14 @@ def build(
             )
     trip = None
     if back_translation is not None:
-        names = (
-            [str(facts["first_name"].value)]
-            + [str(c["medication"]).split(" ")[0] for c in facts["medication_changes"].value]
-            if "medication_changes" in facts
-            else [str(facts["first_name"].value)]
-        )
+        names = [str(facts[n].value) for n in ("first_name", "org_name") if n in facts]
+        if "medication_changes" in facts:
+            names += [str(c["medication"]).split(" ")[0] for c in facts["medication_changes"].value]
         dates = [fact.render(source) for fact in facts.values() if isinstance(fact.value, date)]
-        trip = round_trip(english_text, back_translation, names, dates)
+        translated = str(facts["message"].value) if "message" in facts else english_text  # what the machine read
+        names = [n for n in names if n.casefold() in translated.casefold()]
+        dates = [d for d in dates if d in translated]
+        trip = round_trip(translated, back_translation, names, dates)
         if not trip["passes"]:
             warnings.append(
                 "the back-translation lost " + "; ".join(f"{k}: {', '.join(v)}" for k, v in trip["lost"].items() if v)
@@ -206,6 +221,6 @@ def build(
                   "minimum_phi": phi.to_dict(), "opt_out": {"passes": opt_out_ok, "required": channel == "sms",
                                                             "wording": used.opt_out if channel == "sms" else None},
                   "markup": {"passes": not markup, "left": markup[:5]},
-                  "round_trip": trip},
+                  "round_trip": trip, "translation": translation_gate},
         "notes": notes, "warnings": warnings, "llm_events": events,
     }  # fmt: skip

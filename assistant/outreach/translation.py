@@ -11,6 +11,7 @@ meaning, and the round-trip check lists any date, dose or name of the English so
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +56,8 @@ class LLMTranslator:
             {"role": "system", "content": self.prompt["system"].format(**names)},
             {"role": "user", "content": self.prompt["user"].format(text=text)},
         ]
-        budget = max(64, min(400, len(text) * 2))
+        # A translation is about as long as its source; a small model that rambles stops here, not at 512 tokens.
+        budget = min(256, 24 + len(text))
         result = self.llm.complete(
             messages, patient_id=patient_id, audit_hook=events.append, max_tokens=budget, temperature=0.0
         )
@@ -105,3 +107,20 @@ def round_trip(english: str, back: str, names: list[str], dates: list[str]) -> d
             (kept if found else lost)[kind].append(item)
     checked = sum(len(v) for v in kept.values()) + sum(len(v) for v in lost.values())
     return {"kept": kept, "lost": lost, "checked": checked, "passes": not any(lost.values())}
+
+
+def looks_untranslated(source: str, output: str, kept: list[str]) -> bool:
+    """True when the "translation" is still mostly the English source (a small model often copies its input).
+
+    The filled facts (names, dates, numbers) are meant to stay as written, so they are taken out of both first."""
+    a, b = source.casefold(), output.casefold()
+    for value in kept:
+        a, b = a.replace(value.casefold(), " "), b.replace(value.casefold(), " ")
+    a, b = " ".join(a.split()), " ".join(b.split())
+    return bool(a) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def missing_facts(output: str, must_keep: list[str]) -> list[str]:
+    """The facts a machine translation dropped: the sender's name, the callback number, the first name."""
+    squeezed = "".join(output.split()).casefold()
+    return [value for value in must_keep if value and "".join(value.split()).casefold() not in squeezed]

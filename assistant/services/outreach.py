@@ -346,6 +346,12 @@ def _approve(ctx: AppContext, caller: Caller, row: drafts.OutreachDraftTable, re
     gates = row.draft["gates"]
     if not gates["minimum_phi"]["passes"] or not gates["opt_out"]["passes"]:
         raise Conflict("a draft that fails the PHI or opt-out gate cannot be approved; edit it first")
+    machine = gates.get("translation")
+    if machine is not None and not machine["passes"] and not row.edits:
+        raise Conflict(
+            "the machine translation is untranslated English or dropped the sender, callback number or "
+            "first name; edit it (a qualified translator's text) before approving"
+        )
     patient = ctx.patients.get_patient(row.patient_id)
     now = datetime.now(UTC)
     shown = {
