@@ -87,6 +87,7 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("POST", "/v1/panels/{user}"): ("panels.manage", False),
     ("GET", "/v1/transitions"): ("panel.read", False),
     ("GET", "/v1/checklists/{ref:path}"): ("patient.read", True),
+    ("POST", "/v1/transitions/{episode_id}/items/{item_id}"): ("patient.read", True),
     ("GET", "/v1/patients/{ref}/guidance"): ("patient.read", True),
     ("POST", "/v1/guidance/{item_id}/status"): ("patient.read", True),
     ("GET", "/v1/worklist"): ("panel.read", False),
@@ -238,6 +239,9 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         ("POST", "/v1/panels/{user}"): lambda: Call("POST", "/v1/panels/matrix-target", {"patients": [mbi]}),
         ("GET", "/v1/transitions"): lambda: Call("GET", "/v1/transitions?status=all&as_of=2026-11-23"),
         ("GET", "/v1/checklists/{ref:path}"): lambda: Call("GET", f"/v1/checklists/{mbi}?as_of=2026-11-23"),
+        ("POST", "/v1/transitions/{episode_id}/items/{item_id}"): lambda: Call(
+            "POST", f"/v1/transitions/{_episode_id(world, mbi)}/items/tcm-contact",
+            {"action": "note", "text": "matrix note", "as_of": "2026-11-23"}),
         ("GET", "/v1/patients/{ref}/guidance"): lambda: Call("GET", f"/v1/patients/{mbi}/guidance?as_of=2026-11-23"),
         ("GET", "/v1/worklist"): lambda: Call(
             "GET", "/v1/worklist?as_of=2026-11-23" + ("" if relation == "in" else "&user=someone-else")),
@@ -255,6 +259,15 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
                                                        {"patient": mbi, "text": "thanks, see you then"}),
     }
     return examples[(method, path)]()
+
+
+def _episode_id(world: World, mbi: str) -> str:
+    """The transition episode the patient's A03 opened (an item action names the episode, not the patient)."""
+    from assistant.transitions import episodes
+
+    patient = world.ctx.patients.resolve_patient(mbi)
+    episodes.sync(world.ctx.engine, {patient.id})
+    return episodes.list_episodes(world.ctx.engine, {patient.id})[0].id
 
 
 def _expected(method: str, path: str, role: str, relation: str, credential: str, how: str = "plain") -> int:

@@ -23,8 +23,8 @@ from assistant.transitions.stay import PLAN_LOINC, Line, Stay
 from assistant.transitions.text_lines import explicit_date, interval_days
 
 FOLLOW_UP = re.compile(
-    r"\b(follow[- ]?up|followup|appointment|appt|referr\w*|refer(?:red)? to|see (?:dr|your|the|a)\b|"
-    r"clinic\b|visit with|check[- ]?up with)",
+    r"\b(follow[- ]?up|followup|appointment|appt|referr\w*|refer(?:red)? to|see (?:dr|your|the|a|an)\b|"
+    r"see [a-z]+(?:ology|ics|ist|ists|ery)\b|clinic\b|visit with|check[- ]?up with)",
     re.IGNORECASE,
 )
 PENDING = re.compile(r"\b(pending|awaiting|not yet resulted|outstanding at discharge)\b", re.IGNORECASE)

@@ -204,8 +204,10 @@ def pre_admission_list(
     latest: dict[str, StoredRecord] = {}
     for stored in medications:
         med = stored.record
-        if not isinstance(med, Medication) or stored.document_id in summary_documents:
+        if not isinstance(med, Medication):
             continue
+        if stored.document_id in summary_documents and med.provenance.format == "ccda":
+            continue  # a C-CDA summary's own lists were read above; a FHIR bundle also holds other sources
         if med.encounter_id and med.encounter_id in stay_encounter_ids:
             continue  # an order written during the stay is not what the patient took before it
         if (
