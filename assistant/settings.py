@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # Ingest parses ahead and writes this many documents (or chunks) per embedding call and transaction.
     ingest_batch_documents: int = 512
     ingest_batch_chunks: int = 2048
-    abstain_threshold: float = 0.52
+    abstain_threshold: float = 0.625
     top_k: int = 5
 
     # Identity and access (docs/access.md). People sign in with OIDC bearer tokens from the ACO's identity

@@ -22,6 +22,7 @@ from assistant.compose.question import (
     announced_count,
     carries,
     content_terms,
+    numbers_named,
     parts,
     time_order,
     years,
@@ -156,18 +157,39 @@ class Query:
     vector: np.ndarray
 
 
+def _term_weight(term: str, prompt: Prompt) -> float:
+    """A code or year the question names (99496, 2029) is the most specific word it has: it counts as several."""
+    return float(prompt["named_number_weight"]) if numbers_named(term) else 1.0
+
+
+def term_overlap(query_terms: set[str], sentence_terms: frozenset[str] | set[str], prompt: Prompt) -> float:
+    """Weighted share of the query's topic words that the sentence repeats."""
+    total = sum(_term_weight(t, prompt) for t in query_terms)
+    return sum(_term_weight(t, prompt) for t in query_terms & sentence_terms) / total if total else 0.0
+
+
 def relevance(candidate: Candidate, query: Query, prompt: Prompt) -> float:
     """Cosine similarity plus the share of the query's topic words the sentence (and its heading) repeats; a
     sentence of the scoped patient's own record gets a bonus."""
-    overlap = len(query.terms & candidate.terms) / len(query.terms) if query.terms else 0.0
+    overlap = term_overlap(query.terms, candidate.terms, prompt)
     heading = section_overlap(query.terms, candidate.hit.section)
     own_record = float(prompt["patient_weight"]) if candidate.hit.patient_id else 0.0
-    return (float(candidate.vector @ query.vector) + float(prompt["overlap_weight"]) * overlap
-            + float(prompt["title_weight"]) * heading + own_record)
+    return (
+        float(candidate.vector @ query.vector)
+        + float(prompt["overlap_weight"]) * overlap
+        + float(prompt["title_weight"]) * heading
+        + own_record
+    )
 
 
-def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder,
-               vector_cache: SentenceVectorCache, prompt: Prompt) -> list[Candidate]:
+def candidates(
+    question: str,
+    question_vector: np.ndarray,
+    hits: list[Hit],
+    embedder: Embedder,
+    vector_cache: SentenceVectorCache,
+    prompt: Prompt,
+) -> list[Candidate]:
     """Every sentence of the retrieved chunks that states something, scored against the whole question."""
     query = Query(content_terms(question), question_vector)
     min_chars = int(prompt["min_sentence_chars"])
@@ -184,28 +206,22 @@ def candidates(question: str, question_vector: np.ndarray, hits: list[Hit], embe
                 continue
             text = hit.text[start:end]
             terms = content_terms(text)
-            draft = Candidate(hit=hit, hit_rank=rank, start=hit.start + start, end=hit.start + end, text=text,
-                              similarity=float(vector @ question_vector),
-                              overlap=len(query.terms & terms) / len(query.terms) if query.terms else 0.0,
-                              score=0.0, index=index, vector=vector, terms=frozenset(terms))
+            draft = Candidate(
+                hit=hit,
+                hit_rank=rank,
+                start=hit.start + start,
+                end=hit.start + end,
+                text=text,
+                similarity=float(vector @ question_vector),
+                overlap=term_overlap(query.terms, terms, prompt),
+                score=0.0,
+                index=index,
+                vector=vector,
+                terms=frozenset(terms),
+            )
             found.append(replace(draft, score=relevance(draft, query, prompt)))
     found.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
     return found
-
-
-def unsupported_share(question: str, hits: list[Hit]) -> float:
-    """Share of the question's topic words that no retrieved chunk (title, heading or text) uses.
-
-    Why: the same argument as for codes the sources never mention. "How often should a patient get a dilated eye
-    exam?" retrieves chunks about diabetic patients; that none of them says "eye" is the sign that the sources do
-    not cover it, however close the rest of the question is to them."""
-    terms = content_terms(question)
-    if not terms:
-        return 0.0
-    seen: set[str] = set()
-    for hit in hits:
-        seen |= content_terms(f"{hit.title} {hit.section} {hit.text}")
-    return len(terms - seen) / len(terms)
 
 
 def _redundant(candidate: Candidate, chosen: list[Candidate], limit: float) -> bool:
@@ -217,8 +233,9 @@ def _redundant(candidate: Candidate, chosen: list[Candidate], limit: float) -> b
     return False
 
 
-def _part_scores(question_parts: list[QuestionPart], ranked: list[Candidate], embedder: Embedder,
-                 prompt: Prompt) -> list[list[tuple[float, Candidate]]]:
+def _part_scores(
+    question_parts: list[QuestionPart], ranked: list[Candidate], embedder: Embedder, prompt: Prompt
+) -> list[list[tuple[float, Candidate]]]:
     """Each part's relevance for every candidate; a one-part question reuses the whole question's scores."""
     if len(question_parts) == 1:
         return [[(c.score, c) for c in ranked]]
@@ -230,8 +247,9 @@ def _part_scores(question_parts: list[QuestionPart], ranked: list[Candidate], em
     return scores
 
 
-def _elaboration(announcing: Candidate, part: QuestionPart, ranked: list[Candidate],
-                 question_terms: set[str]) -> list[Candidate]:
+def _elaboration(
+    announcing: Candidate, part: QuestionPart, ranked: list[Candidate], question_terms: set[str]
+) -> list[Candidate]:
     """The sentences right after one that announces a number of items ("keeps four claims-based measures"): in
     the documents, they name the items. Taken only when the part asks for a list of that many (or of any number),
     and only while they stay on the question's topic."""
@@ -258,18 +276,29 @@ def _extreme_year(question: str, relevant: list[Candidate]) -> int | None:
     return min(found) if order == "earliest" else max(found)
 
 
-def compose(question: str, question_vector: np.ndarray, hits: list[Hit], embedder: Embedder,
-            vector_cache: SentenceVectorCache, prompt: Prompt, threshold: float) -> Composition:
-    """Abstain when even the best sentence, less the share of the question the sources never mention, is under
-    the threshold; otherwise cover each part of the question with its best sentence (preferring one that carries
-    the figure, time or list the part asks for), then add close runners-up that say something new."""
+def compose(
+    question: str,
+    question_vector: np.ndarray,
+    hits: list[Hit],
+    embedder: Embedder,
+    vector_cache: SentenceVectorCache,
+    prompt: Prompt,
+    threshold: float,
+) -> Composition:
+    """Abstain when even the best sentence is under the threshold; otherwise cover each part of the question with
+    its best sentence (preferring one that carries the figure, time or list the part asks for), say the most
+    relevant sentence, then add close runners-up that say something new."""
     ranked = candidates(question, question_vector, hits, embedder, vector_cache, prompt)
-    penalty = float(prompt["unsupported_weight"]) * unsupported_share(question, hits)
-    if not ranked or ranked[0].score - penalty < threshold:
-        if not ranked:
-            return Composition([], True, 0.0, 0.0)
-        return Composition([], True, ranked[0].similarity, ranked[0].score - penalty)
-    bar = threshold + penalty  # every sentence shown clears the bar the best one had to
+    named = numbers_named(question)
+    if named:
+        # A question about 2024 or code 99496 is answered by a sentence that names it, not by the closest
+        # sentence about another year or code (the sentence-level twin of the unknown-number check).
+        ranked = [c for c in ranked if any(number in c.text for number in named)]
+    if not ranked:
+        return Composition([], True, 0.0, 0.0)
+    if ranked[0].score < threshold:
+        return Composition([], True, ranked[0].similarity, ranked[0].score)
+    bar = threshold  # every sentence shown clears the bar the best one had to
     type_weight = float(prompt["answer_type_weight"])
     redundancy = float(prompt["redundancy_jaccard"])
     question_parts = parts(question)
@@ -309,4 +338,4 @@ def compose(question: str, question_vector: np.ndarray, hits: list[Hit], embedde
         if candidate.score < floor or candidate in chosen or _redundant(candidate, chosen, redundancy):
             continue
         chosen.append(candidate)
-    return Composition(chosen, False, ranked[0].similarity, ranked[0].score - penalty)
+    return Composition(chosen, False, ranked[0].similarity, ranked[0].score)

@@ -109,8 +109,9 @@ class KnowledgeEval:
     @property
     def correct(self) -> int:
         """Key facts present, or a required abstention made: the count the targets are stated in."""
-        return sum(1 for r in self.results if (r.expect == "answer" and r.key_facts)
-                   or (r.expect == "abstain" and r.abstained))
+        return sum(
+            1 for r in self.results if (r.expect == "answer" and r.key_facts) or (r.expect == "abstain" and r.abstained)
+        )
 
     @property
     def citations(self) -> int:
@@ -132,13 +133,13 @@ class KnowledgeEval:
         return {
             "threshold": self.threshold,
             "lowest_answered_in_scope": None if low is None else {"id": low.id, "score": round(low.score, 4)},
-            "highest_abstained_out_of_scope": None if high is None else {"id": high.id,
-                                                                         "score": round(high.score, 4)},
+            "highest_abstained_out_of_scope": None if high is None else {"id": high.id, "score": round(high.score, 4)},
             "margin_below": None if low is None else round(low.score - self.threshold, 4),
             "margin_above": None if high is None else round(self.threshold - high.score, 4),
             "in_scope_below_threshold": [r.id for r in inside if r.score < self.threshold],
-            "must_abstain_above_threshold": [r.id for r in outside if r.expect == "abstain"
-                                             and r.score >= self.threshold],
+            "must_abstain_above_threshold": [
+                r.id for r in outside if r.expect == "abstain" and r.score >= self.threshold
+            ],
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -225,12 +226,14 @@ def load_medquad(folder: Path) -> list[KnowledgeQuestion]:
             if question is None or not (question.text or "").strip():
                 continue
             answer = pair.find("Answer")
-            questions.append(KnowledgeQuestion(
-                id=question.get("qid") or f"{path.stem}:{pair.get('pid')}",
-                question=" ".join(question.text.split()),
-                expect="either",
-                reference=" ".join((answer.text or "").split()) if answer is not None else None,
-            ))
+            questions.append(
+                KnowledgeQuestion(
+                    id=question.get("qid") or f"{path.stem}:{pair.get('pid')}",
+                    question=" ".join(question.text.split()),
+                    expect="either",
+                    reference=" ".join((answer.text or "").split()) if answer is not None else None,
+                )
+            )
     if not questions:
         raise EvalSetError(f"{folder}: no MedQuAD QA pairs (*.xml with <QAPair><Question>) found")
     return questions
@@ -257,8 +260,11 @@ def citation_valid(citation: dict[str, Any]) -> bool:
     try:
         source = (REPO_ROOT / citation["source_uri"]).read_text(encoding="utf-8-sig")
         quote = citation["quote"]
-        return (bool(quote) and source[citation["start"] : citation["end"]] == quote
-                and hashlib.sha256(quote.encode("utf-8")).hexdigest() == citation["sha256"])
+        return (
+            bool(quote)
+            and source[citation["start"] : citation["end"]] == quote
+            and hashlib.sha256(quote.encode("utf-8")).hexdigest() == citation["sha256"]
+        )
     except (KeyError, OSError, TypeError):
         return False
 
@@ -276,8 +282,7 @@ def composer_score(deps: Any, question: str) -> float | None:
     if unknown_numbers(deps.search, question, [Scope(KNOWLEDGE)]):
         return None
     prompt = load_prompt("answer/composer", prompts_dir=deps.prompts_dir)
-    composition = compose(question, vector, hits, deps.embedder, deps.sentence_vectors, prompt,
-                          deps.abstain_threshold)
+    composition = compose(question, vector, hits, deps.embedder, deps.sentence_vectors, prompt, deps.abstain_threshold)
     return composition.best_score
 
 
@@ -289,18 +294,20 @@ def evaluate_with(deps: Any, questions: list[KnowledgeQuestion], name: str) -> K
     for item in questions:
         response = answer(deps, item.question, None, "care_manager").response
         valid = sum(1 for c in response["citations"] if citation_valid(c))
-        report.results.append(QuestionResult(
-            id=item.id,
-            question=item.question,
-            expect=item.expect,
-            abstained=bool(response["abstained"]),
-            key_facts=item.key_facts_in(response["answer"]) if item.expect == "answer" else None,
-            score=composer_score(deps, item.question),
-            answer=response["answer"],
-            citations=len(response["citations"]),
-            citations_valid=valid,
-            reference=item.reference,
-        ))
+        report.results.append(
+            QuestionResult(
+                id=item.id,
+                question=item.question,
+                expect=item.expect,
+                abstained=bool(response["abstained"]),
+                key_facts=item.key_facts_in(response["answer"]) if item.expect == "answer" else None,
+                score=composer_score(deps, item.question),
+                answer=response["answer"],
+                citations=len(response["citations"]),
+                citations_valid=valid,
+                reference=item.reference,
+            )
+        )
     return report
 
 

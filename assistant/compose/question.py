@@ -78,8 +78,9 @@ _ANNOUNCED_COUNT = re.compile(rf"\b({_COUNT_WORD})\s+(?:[\w-]+\s+){{0,3}}?[\w-]+
 _EARLIEST = r"first|earliest|initial|opening|early"
 _LATEST = r"last|final|latest|closing|late"
 _TIME_NOUN = r"(?:performance |calendar |model |program |plan )?(?:years?|months?|dates?|days?|periods?|phases?)"
-_ORDERED_TIME = re.compile(rf"\b({_EARLIEST}|{_LATEST})\b(?:\s+(?:{_NUMBER_WORDS}|\d+|few|several))?\s+{_TIME_NOUN}\b",
-                           re.IGNORECASE)
+_ORDERED_TIME = re.compile(
+    rf"\b({_EARLIEST}|{_LATEST})\b(?:\s+(?:{_NUMBER_WORDS}|\d+|few|several))?\s+{_TIME_NOUN}\b", re.IGNORECASE
+)
 _PRONOUN = re.compile(r"\b(?:it|its|they|them|their|this|that|these|those|he|she|him|her)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
@@ -129,8 +130,11 @@ def parts(question: str) -> list[QuestionPart]:
     for index, piece in enumerate(pieces):
         # "and from when?", "and how does it compare?" say what they want, not about what: they borrow the main
         # part's topic.
-        text = piece if index == 0 or (len(content_terms(piece)) >= 3 and not _PRONOUN.search(piece)) \
+        text = (
+            piece
+            if index == 0 or (len(content_terms(piece)) >= 3 and not _PRONOUN.search(piece))
             else f"{main} {piece}"
+        )
         found.append(QuestionPart(text=text, asks=asks_for(piece), count=_count(piece)))
     return found
 
@@ -167,3 +171,11 @@ def time_order(question: str) -> Literal["earliest", "latest"] | None:
 
 def years(sentence: str) -> list[int]:
     return [int(y) for y in _YEAR.findall(sentence)]
+
+
+_NUMBER_NAMED = re.compile(r"\d{4,}")
+
+
+def numbers_named(question: str) -> set[str]:
+    """Years and codes the question names (runs of four or more digits: 2029, 99496, the 2024 of "PY2024")."""
+    return set(_NUMBER_NAMED.findall(question))
