@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     # Patient outreach: every message names the organization and a number to call back (TCPA healthcare exemption).
     outreach_org_name: str | None = None
     outreach_callback_number: str | None = None
+    # Local machine translation: a folder with one CTranslate2 model per direction, named SRC-TGT (en-es, es-en), each
+    # an OPUS-MT conversion (model.bin, source.spm, target.spm) or an Argos package (model/, sentencepiece.model).
+    # Without it, free text and untemplated languages go through the configured LLM behind the PHI guard, or none.
+    outreach_translation_models: Path | None = None
 
     @property
     def resolved_data_dir(self) -> Path:

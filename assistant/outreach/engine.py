@@ -8,6 +8,7 @@ the PHI check is not kept (the service refuses it); the others are warnings the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -134,7 +135,13 @@ def build(
         machine_source = english_text if "message" not in facts else str(facts["message"].value)
         dates = [fact.render(source) for fact in facts.values() if isinstance(fact.value, date)]
         copied = looks_untranslated(machine_source, machine_part, keep + dates)
-        dropped = missing_facts(text, keep)
+        # What the machine read must come out again as written: the names and numbers in it (the sender, the
+        # callback number and the first name when it translated the whole message; those of the care team's words).
+        numbers = re.findall(r"\d+(?:[.,:/-]\d+)*", machine_source)
+        dropped = missing_facts(text, keep) + missing_facts(
+            machine_part, [v for v in keep if v.casefold() in machine_source.casefold()] + numbers
+        )
+        dropped = list(dict.fromkeys(dropped))
         translation_gate = {"passes": not copied and not dropped, "untranslated": copied, "dropped": dropped}
         if copied:
             warnings.append(

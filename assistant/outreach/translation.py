@@ -1,6 +1,7 @@
 """Machine translation for outreach: free text, and languages no template covers.
 
-The backend is the configured language model behind the PHI guard (``assistant.llm.guard``: the prompt is
+The backend is a local CTranslate2 model given by path (``CARETRAIL_OUTREACH_TRANSLATION_MODELS``; nothing leaves
+the machine), else the configured language model behind the PHI guard (``assistant.llm.guard``: the prompt is
 pseudonymized, scanned and refused if an identifier is left; the reply is re-identified locally). With no model
 configured (``CARETRAIL_LLM_BACKEND=composer``, the default) there is no translator and the draft is refused with
 one line, never sent in English instead.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,15 +76,71 @@ def clean(reply: str) -> str:
     return " ".join(text.split())
 
 
-def get_translator(llm: GuardedLLM | None, prompts_dir: Path) -> Translator | None:
+class CTranslate2Translator:
+    """Local models by path, one per direction (``en-es``, ``es-en``): nothing leaves the machine, so no guard.
+
+    Two layouts are read: an OPUS-MT model converted with ``ct2-transformers-converter`` (``model.bin`` beside
+    ``source.spm`` and ``target.spm``; Marian sources end with ``</s>``), and an Argos Translate package (the model in
+    ``model/`` and one ``sentencepiece.model``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.model_id = f"ctranslate2:{folder.name}"
+
+    def _direction(self, source: str, target: str) -> tuple[Any, Any, Any, bool]:
+        pair = self.folder / f"{source}-{target}"
+        if (pair / "model" / "model.bin").is_file() and (pair / "sentencepiece.model").is_file():
+            spm = str(pair / "sentencepiece.model")
+            return _load_ct2(str(pair / "model"), spm, spm, False)
+        if (pair / "model.bin").is_file() and (pair / "source.spm").is_file() and (pair / "target.spm").is_file():
+            return _load_ct2(str(pair), str(pair / "source.spm"), str(pair / "target.spm"), True)
+        raise NoTranslator(
+            f"{pair}: no CTranslate2 model for {language(source).name} to {language(target).name} "
+            "(model.bin with source.spm and target.spm, or model/ with sentencepiece.model)"
+        )
+
+    def translate(self, text: str, source: str, target: str, patient_id: str | None) -> Translation:
+        translator, source_sp, target_sp, marian = self._direction(source, target)
+        tokens = source_sp.encode(text, out_type=str) + (["</s>"] if marian else [])
+        result = translator.translate_batch([tokens], beam_size=2, max_decoding_length=min(256, 2 * len(tokens) + 16))
+        pieces = [p for p in result[0].hypotheses[0] if p not in ("</s>", "<pad>", "<unk>")]
+        return Translation(" ".join(target_sp.decode(pieces).split()), f"{self.model_id}/{source}-{target}")
+
+
+@lru_cache(maxsize=8)
+def _load_ct2(model: str, source_spm: str, target_spm: str, marian: bool) -> tuple[Any, Any, Any, bool]:
+    try:
+        import ctranslate2
+        import sentencepiece
+    except ImportError as exc:  # pinned in the lock; a hand-made environment may lack them
+        raise NoTranslator(
+            f"local translation needs the ctranslate2 and sentencepiece packages ({exc.name} is "
+            "missing): run make install"
+        ) from None
+    translator = ctranslate2.Translator(model, device="cpu", inter_threads=1, intra_threads=2)
+    return (
+        translator,
+        sentencepiece.SentencePieceProcessor(model_file=source_spm),
+        sentencepiece.SentencePieceProcessor(model_file=target_spm),
+        marian,
+    )
+
+
+def get_translator(llm: GuardedLLM | None, prompts_dir: Path, models: Path | None = None) -> Translator | None:
+    """Local models by path first (nothing leaves the machine), then the configured LLM behind the guard, else none."""
+    if models is not None:
+        if not models.is_dir():
+            raise NoTranslator(f"{models}: CARETRAIL_OUTREACH_TRANSLATION_MODELS is not a folder")
+        return CTranslate2Translator(models)
     return LLMTranslator(llm, prompts_dir) if llm is not None else None
 
 
 def require(translator: Translator | None, why: str) -> Translator:
     if translator is None:
         raise NoTranslator(
-            f"{why}, and no translation backend is configured (set CARETRAIL_LLM_BACKEND to local or "
-            "openai); nothing is sent in English instead"
+            f"{why}, and no translation backend is configured (set CARETRAIL_OUTREACH_TRANSLATION_MODELS "
+            "to local CTranslate2 models, or CARETRAIL_LLM_BACKEND to local or openai); nothing is sent "
+            "in English instead"
         )
     return translator
 

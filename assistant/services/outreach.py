@@ -153,7 +153,7 @@ def create_draft(
             choice=choice,
             facts=filled,
             templates_dir=ctx.settings.prompts_dir / "outreach",
-            translator=get_translator(ctx.llm, ctx.settings.prompts_dir),
+            translator=get_translator(ctx.llm, ctx.settings.prompts_dir, ctx.settings.outreach_translation_models),
             approvals=_approvals(ctx, purpose, choice.code),
             conditions=conditions,
             as_of=day,
