@@ -39,8 +39,7 @@ from assistant.intake.mllp import FS_CR, MLLPServer, frame
 from assistant.services import transitions
 from assistant.services.caller import Caller
 from assistant.settings import REPO_ROOT, Settings
-from assistant.transitions import episodes
-from assistant.transitions import knowledge
+from assistant.transitions import episodes, knowledge
 from assistant.transitions.tables import TransitionEpisodeTable
 from connectors.ccda import NS
 from tests.helpers_auth import bearer
@@ -65,22 +64,36 @@ _MED = """
 
 
 def _meds(rows: list[tuple[str, str, str, str]], prefix: str) -> str:
-    return "".join(_MED.format(uid=f"{prefix}-{n}", rxnorm=code, name=name, dose=dose, status=status)
-                   for n, (code, name, dose, status) in enumerate(rows))
+    return "".join(
+        _MED.format(uid=f"{prefix}-{n}", rxnorm=code, name=name, dose=dose, status=status)
+        for n, (code, name, dose, status) in enumerate(rows)
+    )
 
 
 def _section(loinc: str, title: str, text: str, entries: str = "") -> str:
-    return (f'<component><section><code code="{loinc}" codeSystem="2.16.840.1.113883.6.1"/><title>{title}</title>'
-            f"<text>{text}</text>{entries}</section></component>")
+    return (
+        f'<component><section><code code="{loinc}" codeSystem="2.16.840.1.113883.6.1"/><title>{title}</title>'
+        f"<text>{text}</text>{entries}</section></component>"
+    )
 
 
 def discharge_summary() -> str:
-    before = _meds([("200801", "Furosemide 20 MG Oral Tablet", "20", "active"),
-                    ("861007", "Metformin 500 MG Oral Tablet", "500", "active"),
-                    ("314076", "Lisinopril 10 MG Oral Tablet", "10", "active")], "pre")
-    after = _meds([("1364435", "Apixaban 5 MG Oral Tablet", "5", "active"),
-                   ("313988", "Furosemide 40 MG Oral Tablet", "40", "active"),
-                   ("861007", "Metformin 500 MG Oral Tablet", "500", "active")], "dis")
+    before = _meds(
+        [
+            ("200801", "Furosemide 20 MG Oral Tablet", "20", "active"),
+            ("861007", "Metformin 500 MG Oral Tablet", "500", "active"),
+            ("314076", "Lisinopril 10 MG Oral Tablet", "10", "active"),
+        ],
+        "pre",
+    )
+    after = _meds(
+        [
+            ("1364435", "Apixaban 5 MG Oral Tablet", "5", "active"),
+            ("313988", "Furosemide 40 MG Oral Tablet", "40", "active"),
+            ("861007", "Metformin 500 MG Oral Tablet", "500", "active"),
+        ],
+        "dis",
+    )
     body = "".join([
         _section("10160-0", "Medications", "<list><item>Furosemide 20 mg daily</item><item>Metformin 500 mg</item>"
                  "<item>Lisinopril 10 mg</item></list>", before),
@@ -117,8 +130,15 @@ def discharge_summary() -> str:
 </ClinicalDocument>"""
 
 
-def adt(trigger: str, control: str, pid3: str, visit: str, discharged: str, sent: str,
-        name: str = "Brandt^Bea^^^^^L||19440704|F") -> str:
+def adt(
+    trigger: str,
+    control: str,
+    pid3: str,
+    visit: str,
+    discharged: str,
+    sent: str,
+    name: str = "Brandt^Bea^^^^^L||19440704|F",
+) -> str:
     """One ADT message; ``discharged`` goes in PV1-45 (empty for an A13 that does not repeat it)."""
     return "\r".join([
         f"MSH|^~\\&|EPICADT|GOODHOSP|CARETRAIL|ACO|{sent}||ADT^{trigger}^ADT_A03|{control}|P|2.5.1",
@@ -163,10 +183,12 @@ def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: py
     records = root / "records"
     records.mkdir()
     (records / "ada_ds.xml").write_text(discharge_summary(), encoding="utf-8")
-    (records / "bea_a03.hl7").write_text(adt("A03", "B1", "MRN-BEA^^^GOODHOSP^MR", "V-BEA", "20261125160000",
-                                             "20261125160500"), encoding="utf-8")
-    (records / "cal_a03.hl7").write_text(adt("A03", "C1", f"{MBI_CAL}^^^CMS^MB", "V-CAL", "20261224120000",
-                                             "20261224120500", CAL), encoding="utf-8")
+    (records / "bea_a03.hl7").write_text(
+        adt("A03", "B1", "MRN-BEA^^^GOODHOSP^MR", "V-BEA", "20261125160000", "20261125160500"), encoding="utf-8"
+    )
+    (records / "cal_a03.hl7").write_text(
+        adt("A03", "C1", f"{MBI_CAL}^^^CMS^MB", "V-CAL", "20261224120000", "20261224120500", CAL), encoding="utf-8"
+    )
     (records / "dee.json").write_text(json.dumps(fhir_dee()), encoding="utf-8")
     settings = copy_knowledge_store(knowledge_settings, root)
     ctx = open_context(settings)
@@ -175,13 +197,17 @@ def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: py
     # A resent A03 for Bea (new control id, same visit and time) and Cal's discharge cancelled by an A13.
     later = root / "later"
     later.mkdir()
-    (later / "bea_a03_again.hl7").write_text(adt("A03", "B2", "MRN-BEA^^^GOODHOSP^MR", "V-BEA", "20261125160000",
-                                                 "20261125170000"), encoding="utf-8")
-    (later / "cal_a13.hl7").write_text(adt("A13", "C2", f"{MBI_CAL}^^^CMS^MB", "V-CAL", "", "20261224180000", CAL),
-                                       encoding="utf-8")
+    (later / "bea_a03_again.hl7").write_text(
+        adt("A03", "B2", "MRN-BEA^^^GOODHOSP^MR", "V-BEA", "20261125160000", "20261125170000"), encoding="utf-8"
+    )
+    (later / "cal_a13.hl7").write_text(
+        adt("A13", "C2", f"{MBI_CAL}^^^CMS^MB", "V-CAL", "", "20261224180000", CAL), encoding="utf-8"
+    )
     assert ingest_paths(ctx.ingest_deps, [later]).errors == []
-    ids = {name: ctx.patients.resolve_patient(ref).id for name, ref in
-           (("ada", MBI_ADA), ("bea", "MRN-BEA"), ("cal", MBI_CAL), ("dee", MBI_DEE))}
+    ids = {
+        name: ctx.patients.resolve_patient(ref).id
+        for name, ref in (("ada", MBI_ADA), ("bea", "MRN-BEA"), ("cal", MBI_CAL), ("dee", MBI_DEE))
+    }
     ctx.patients.assign_panel("cm", [ids["ada"], ids["bea"]])
     return {"ctx": ctx, "settings": settings, "ids": ids, "records": records}
 
@@ -233,16 +259,22 @@ def test_medication_diff_lines_cite_both_lists(world: Any) -> None:
         ("unchanged", "Metformin 500 MG Oral Tablet", None),
     }
     med_rec = _item(result, "med-rec")
-    assert med_rec["due"] == "2026-11-27" and med_rec["status"] == "open" and "3 change(s), 2 in a high-risk" \
-        in med_rec["text"]
+    assert (
+        med_rec["due"] == "2026-11-27"
+        and med_rec["status"] == "open"
+        and "3 change(s), 2 in a high-risk" in med_rec["text"]
+    )
     lines = [i for i in result["items"] if i["id"].startswith("med-") and i["id"] != "med-rec"]
-    assert [line["text"].split(":")[0] for line in lines] == ["New at discharge", "Dose changed at discharge",
-                                                             "Stopped (on the pre-admission list, not continued at "
-                                                             "discharge)"]
+    assert [line["text"].split(":")[0] for line in lines] == [
+        "New at discharge",
+        "Dose changed at discharge",
+        "Stopped (on the pre-admission list, not continued at discharge)",
+    ]
     dose = lines[1]
     assert dose["required"] and "[high-risk: diuretic]" in dose["text"]
-    assert dose["evidence"] == ["dose_changed: Furosemide 20 MG Oral Tablet 20 mg (active) -> Furosemide 40 MG Oral "
-                                "Tablet 40 mg (active)"]
+    assert dose["evidence"] == [
+        "dose_changed: Furosemide 20 MG Oral Tablet 20 mg (active) -> Furosemide 40 MG Oral Tablet 40 mg (active)"
+    ]
     opened = [_xpath_element(c) for c in dose["citations"] if c["type"] == "record"]
     codes = [e.xpath(".//cda:manufacturedMaterial/cda:code/@code", namespaces={"cda": NS["cda"]})[0] for e in opened]
     assert codes == ["200801", "313988"]  # the pre-admission entry, then the discharge entry
@@ -282,8 +314,8 @@ def test_day_before_thanksgiving_from_an_a03_for_an_unknown_patient_resent_once(
     assert _item(result, "med-rec")["status"] == "needs_input"
     assert result["missing"] == ["discharge medication list", "discharge summary", "pre-admission medication list"]
     pv1 = next(c for c in _item(result, "tcm-contact")["citations"] if c.get("kind") == "encounter")
-    assert _source_text(pv1)[pv1["start"]:pv1["end"]].startswith("PV1|1|I|")
-    assert "V-BEA" in _source_text(pv1)[pv1["start"]:pv1["end"]]
+    assert _source_text(pv1)[pv1["start"] : pv1["end"]].startswith("PV1|1|I|")
+    assert "V-BEA" in _source_text(pv1)[pv1["start"] : pv1["end"]]
 
 
 def test_christmas_eve_discharge_cancelled_by_an_a13(world: Any) -> None:
@@ -336,11 +368,15 @@ def test_worklist_is_the_callers_panel_sorted_by_nearest_deadline_and_audited(wo
     assert [e["next_due"] for e in result["episodes"]] == ["2026-11-24", "2026-11-30"]
     assert result["episodes"][0]["next_item"] == "tcm-contact"  # on a tie, the TCM contact comes first
     ada = transitions.checklist(ctx, ADMIN, MBI_ADA, as_of=_day("2026-11-26"))
-    overdue = [i["id"] for i in ada["items"] if i["status"] == "overdue" or (i["status"] == "needs_input" and i["due"]
-                                                                                and i["due"] < "2026-11-26")]
+    overdue = [
+        i["id"]
+        for i in ada["items"]
+        if i["status"] == "overdue" or (i["status"] == "needs_input" and i["due"] and i["due"] < "2026-11-26")
+    ]
     assert "tcm-contact" in overdue and result["episodes"][0]["overdue_items"] == len(overdue)
     assert result["episodes"][0]["open_items"] == sum(
-        1 for i in ada["items"] if i["status"] in ("open", "overdue", "needs_input"))
+        1 for i in ada["items"] if i["status"] in ("open", "overdue", "needs_input")
+    )
     row = audit_log_for(ctx).get(result["audit_id"])
     assert row is not None and row.event == "transitions.list" and row.user == "cm"
     assert row.payload["returned"] == 2 and row.payload["status"] == "open"
@@ -379,19 +415,36 @@ def test_every_cited_knowledge_sentence_is_in_its_file() -> None:
 
 
 def test_cli_checklist_and_worklist(world: Any) -> None:
-    env = {"CARETRAIL_DATA_DIR": str(world["settings"].data_dir), "CARETRAIL_CLI_USER": "cm",
-           "CARETRAIL_CLI_ROLE": "care_manager", "CARETRAIL_RATE_LIMIT": "100000/minute"}
+    env = {
+        "CARETRAIL_DATA_DIR": str(world["settings"].data_dir),
+        "CARETRAIL_CLI_USER": "cm",
+        "CARETRAIL_CLI_ROLE": "care_manager",
+        "CARETRAIL_RATE_LIMIT": "100000/minute",
+    }
     shown = CliRunner().invoke(cli, ["checklist", MBI_ADA, "--as-of", "2026-11-21", "--json"], env=env)
     assert shown.exit_code == 0, shown.output
     result = json.loads(shown.stdout)
     assert {"patient_id", "encounter_id", "discharge_date", "kind", "items", "audit_id"} <= result.keys()
-    assert set(result["items"][0]) == {"id", "category", "text", "due", "owner_role", "required", "status",
-                                       "evidence", "citations"}
-    by_encounter = CliRunner().invoke(cli, ["checklist", MBI_ADA, "--encounter", "2.16.840.1.113883.19|ENC-ADA",
-                                            "--as-of", "2026-11-21", "--json"], env=env)
+    assert set(result["items"][0]) == {
+        "id",
+        "category",
+        "text",
+        "due",
+        "owner_role",
+        "required",
+        "status",
+        "evidence",
+        "citations",
+    }
+    by_encounter = CliRunner().invoke(
+        cli,
+        ["checklist", MBI_ADA, "--encounter", "2.16.840.1.113883.19|ENC-ADA", "--as-of", "2026-11-21", "--json"],
+        env=env,
+    )
     assert json.loads(by_encounter.stdout)["episode_id"] == result["episode_id"]
-    listed = CliRunner().invoke(cli, ["transitions", "list", "--status", "open", "--as-of", "2026-11-26", "--json"],
-                                env=env)
+    listed = CliRunner().invoke(
+        cli, ["transitions", "list", "--status", "open", "--as-of", "2026-11-26", "--json"], env=env
+    )
     assert listed.exit_code == 0, listed.output
     assert [e["mbi"] for e in json.loads(listed.stdout)["episodes"]] == [MBI_ADA, None]
     refused = CliRunner().invoke(cli, ["checklist", MBI_DEE], env=env)
@@ -420,8 +473,9 @@ def test_api_worklist_checklist_and_opening_a_cited_line(world: Any) -> None:
         assert client.get("/v1/transitions", headers=analyst).status_code == 403
         assert client.get(f"/v1/checklists/{MBI_ADA}", headers=analyst).status_code == 403
         admin = bearer(ctx, "admin", "root")
-        dee = client.get(f"/v1/checklists/{MBI_DEE}", params={"as_of": "2026-12-22", "encounter": "enc-dee"},
-                         headers=admin)
+        dee = client.get(
+            f"/v1/checklists/{MBI_DEE}", params={"as_of": "2026-12-22", "encounter": "enc-dee"}, headers=admin
+        )
         assert dee.status_code == 200 and dee.json()["discharge_date"] == "2026-12-18"
 
 
@@ -471,8 +525,9 @@ def test_a03_and_a13_over_mllp_open_then_cancel_one_episode(tmp_path: Path) -> N
         cancelled = episodes.list_episodes(ctx.engine, {patient.id})
         assert [e.id for e in cancelled] == [opened[0].id] and cancelled[0].status == "cancelled"
         assert cancelled[0].cancelled_by is not None and cancelled[0].cancelled_by["event"] == "cancel (A13)"
-        assert "MSA|AA|M3" in send(adt("A03", "M3", "MRN-NEW^^^GOODHOSP^MR", "V-NEW", "20261120200000",
-                                       "20261120200500", NEW))  # discharged again after all
+        assert "MSA|AA|M3" in send(
+            adt("A03", "M3", "MRN-NEW^^^GOODHOSP^MR", "V-NEW", "20261120200000", "20261120200500", NEW)
+        )  # discharged again after all
         settled(3)
         episodes.sync(ctx.engine, {patient.id})
         again = episodes.list_episodes(ctx.engine, {patient.id})
@@ -484,15 +539,15 @@ def test_a03_and_a13_over_mllp_open_then_cancel_one_episode(tmp_path: Path) -> N
         loop.close()
 
 
-def test_a_real_discharge_summary(shared_data: Path, knowledge_ctx: Any, knowledge_settings: Settings,
-                                  tmp_path: Path) -> None:
+def test_a_real_discharge_summary(
+    shared_data: Path, knowledge_ctx: Any, knowledge_settings: Settings, tmp_path: Path
+) -> None:
     source = shared_data / "ccda" / "HL7_C-CDA-Examples" / "Documents" / "Discharge Summary" / "Discharge_Summary.xml"
     if not source.is_file():
         pytest.skip(f"{source} is not present")
     ctx = open_context(copy_knowledge_store(knowledge_settings, tmp_path))
     assert ingest_paths(ctx.ingest_deps, [source]).errors == []
-    result = transitions.checklist(ctx, ADMIN, "mrn|2.16.840.1.113883.19.5.99999.2|998991",
-                                   as_of=_day("2014-09-17"))
+    result = transitions.checklist(ctx, ADMIN, "mrn|2.16.840.1.113883.19.5.99999.2|998991", as_of=_day("2014-09-17"))
     assert result["discharge_date"] == "2014-09-16"  # a Tuesday
     assert _item(result, "tcm-contact")["due"] == "2014-09-18"
     assert result["complexity"]["level"] == "moderate" and _item(result, "tcm-visit")["due"] == "2014-09-30"
