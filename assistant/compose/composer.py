@@ -9,6 +9,7 @@ abstains instead of guessing.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -151,27 +152,37 @@ def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder, cache: Sen
 
 @dataclass(frozen=True)
 class Query:
-    """What a sentence is scored against: the whole question or one of its parts."""
+    """What a sentence is scored against: the whole question or one of its parts, with a weight per topic word."""
 
     terms: set[str]
     vector: np.ndarray
+    weights: dict[str, float] = field(default_factory=dict, compare=False)
 
 
-def _term_weight(term: str, prompt: Prompt) -> float:
-    """A code or year the question names (99496, 2029) is the most specific word it has: it counts as several."""
-    return float(prompt["named_number_weight"]) if numbers_named(term) else 1.0
+def term_weights(terms: set[str], pool: list[frozenset[str]], prompt: Prompt) -> dict[str, float]:
+    """How much each topic word of the query says, judged among the retrieved sentences (an inverse document
+    frequency over that pool): "TCM" and "visit" are in every sentence about TCM visits, "moderate-complexity"
+    and "prescription drug" in one, and those pick the sentence out. A word no sentence uses gets the average
+    weight, neither rewarding nor punishing other wording; a code or year the question names counts several times.
+    """
+    size = len(pool)
+    frequency = {term: sum(1 for sentence in pool if term in sentence) for term in terms}
+    idf = {term: math.log(1 + size / (1 + count)) for term, count in frequency.items() if count}
+    neutral = sum(idf.values()) / len(idf) if idf else 1.0
+    number = float(prompt["named_number_weight"])
+    return {term: idf.get(term, neutral) * (number if numbers_named(term) else 1.0) for term in terms}
 
 
-def term_overlap(query_terms: set[str], sentence_terms: frozenset[str] | set[str], prompt: Prompt) -> float:
+def term_overlap(query: Query, sentence_terms: frozenset[str] | set[str]) -> float:
     """Weighted share of the query's topic words that the sentence repeats."""
-    total = sum(_term_weight(t, prompt) for t in query_terms)
-    return sum(_term_weight(t, prompt) for t in query_terms & sentence_terms) / total if total else 0.0
+    total = sum(query.weights.get(t, 1.0) for t in query.terms)
+    return sum(query.weights.get(t, 1.0) for t in query.terms & sentence_terms) / total if total else 0.0
 
 
 def relevance(candidate: Candidate, query: Query, prompt: Prompt) -> float:
-    """Cosine similarity plus the share of the query's topic words the sentence (and its heading) repeats; a
-    sentence of the scoped patient's own record gets a bonus."""
-    overlap = term_overlap(query.terms, candidate.terms, prompt)
+    """Cosine similarity plus the weighted share of the query's topic words the sentence repeats and the share its
+    heading repeats; a sentence of the scoped patient's own record gets a bonus."""
+    overlap = term_overlap(query, candidate.terms)
     heading = section_overlap(query.terms, candidate.hit.section)
     own_record = float(prompt["patient_weight"]) if candidate.hit.patient_id else 0.0
     return (
@@ -191,9 +202,8 @@ def candidates(
     prompt: Prompt,
 ) -> list[Candidate]:
     """Every sentence of the retrieved chunks that states something, scored against the whole question."""
-    query = Query(content_terms(question), question_vector)
     min_chars = int(prompt["min_sentence_chars"])
-    found: list[Candidate] = []
+    drafts: list[Candidate] = []
     for rank, hit in enumerate(hits):
         spans = list(hit.sentence_spans)
         texts = [hit.text[s:e] for s, e in spans]
@@ -213,13 +223,16 @@ def candidates(
                 end=hit.start + end,
                 text=text,
                 similarity=float(vector @ question_vector),
-                overlap=term_overlap(query.terms, terms, prompt),
+                overlap=0.0,
                 score=0.0,
                 index=index,
                 vector=vector,
                 terms=frozenset(terms),
             )
-            found.append(replace(draft, score=relevance(draft, query, prompt)))
+            drafts.append(draft)
+    terms = content_terms(question)
+    query = Query(terms, question_vector, term_weights(terms, [d.terms for d in drafts], prompt))
+    found = [replace(d, overlap=term_overlap(query, d.terms), score=relevance(d, query, prompt)) for d in drafts]
     found.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
     return found
 
@@ -242,7 +255,8 @@ def _part_scores(
     vectors = embedder.embed([part.text for part in question_parts])
     scores = []
     for part, vector in zip(question_parts, vectors, strict=True):
-        query = Query(content_terms(part.text), vector)
+        terms = content_terms(part.text)
+        query = Query(terms, vector, term_weights(terms, [c.terms for c in ranked], prompt))
         scores.append([(relevance(c, query, prompt), c) for c in ranked])
     return scores
 
