@@ -48,7 +48,7 @@ from assistant.transitions import reconciliation, tcm
 from assistant.transitions.episodes import Episode
 from assistant.transitions.item import MISSING, PRESENT, Item
 from assistant.transitions.knowledge import KnowledgeCites, Sentence
-from assistant.transitions.sources import StoredRecord, chunk_at, record_citation
+from assistant.transitions.sources import PatientChunks, StoredRecord, record_citation
 from assistant.transitions.stay import Stay
 from assistant.transitions.text_lines import as_date, lines
 
@@ -209,10 +209,11 @@ class Found:
 class Reader:
     """The patient's records as the element finders search them: by code, by words in a note, by date."""
 
-    def __init__(self, engine: Engine, records: list[StoredRecord], cite: KnowledgeCites) -> None:
+    def __init__(self, engine: Engine, records: list[StoredRecord], cite: KnowledgeCites, patient_id: str) -> None:
         self.engine = engine
         self.records = records
         self.cite = cite
+        self.chunks = PatientChunks(engine, patient_id)
 
     def of_kind(self, kind: type) -> list[StoredRecord]:
         return [s for s in self.records if isinstance(s.record, kind)]
@@ -273,7 +274,7 @@ class Reader:
                         line.start,
                         line.end,
                         quote=line.text,
-                        chunk_id=chunk_at(self.engine, stored, line.start, line.end),
+                        chunk_id=self.chunks.at(stored, line.start, line.end),
                     )
                     found.append(
                         Found(
@@ -1032,7 +1033,7 @@ def build_documentation(
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     cite = cite or KnowledgeCites(engine)
     dated = [s for s in records if (Reader.day(s) or date.min) <= as_of]  # documentation as it stood on as_of
-    reader = Reader(engine, dated, cite)
+    reader = Reader(engine, dated, cite, patient.id)
     if kind == "tcm":
         if episode is None:
             raise ValueError("a TCM documentation checklist needs a discharge")

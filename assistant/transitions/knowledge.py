@@ -13,11 +13,14 @@ worklist refresh the same sentences for thousands of episodes).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from assistant.guidance.citations import knowledge_span
+from assistant.index.tables import ChunkRow
 
 Sentence = tuple[str, str]
 
@@ -251,13 +254,45 @@ ALL: tuple[Sentence, ...] = tuple(
 
 
 class KnowledgeCites:
-    """Knowledge citations for one request, each sentence looked up once."""
+    """Knowledge citations for one request: the knowledge chunks read once, each sentence found once.
+
+    The citation has exactly the shape ``knowledge_span`` gives (the guidance rules' citations); a sentence not
+    found in the chunks read is handed to ``knowledge_span``, which raises the standard ``MissingKnowledge``."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._found: dict[Sentence, dict[str, Any]] = {}
+        self._chunks: dict[str, list[Any]] | None = None
+
+    def _load(self) -> dict[str, list[Any]]:
+        if self._chunks is None:
+            chunks: dict[str, list[Any]] = {}
+            with Session(self.engine) as session:
+                rows = session.execute(
+                    select(ChunkRow.doc_id, ChunkRow.title, ChunkRow.section, ChunkRow.start, ChunkRow.text,
+                           ChunkRow.source_uri, ChunkRow.chunk_id, ChunkRow.sha256, ChunkRow.meta)
+                    .where(ChunkRow.collection == "knowledge").order_by(ChunkRow.doc_id, ChunkRow.start)
+                )  # fmt: skip
+                for row in rows:
+                    chunks.setdefault(row.doc_id, []).append(row)
+            self._chunks = chunks
+        return self._chunks
+
+    def _span(self, doc_id: str, sentence: str) -> dict[str, Any]:
+        for row in self._load().get(doc_id, []):
+            offset = row.text.find(sentence)
+            if offset < 0:
+                continue
+            start = row.start + offset
+            return {
+                "doc_id": row.doc_id, "title": row.title, "section": row.section, "start": start,
+                "end": start + len(sentence), "sha256": hashlib.sha256(sentence.encode("utf-8")).hexdigest(),
+                "quote": sentence, "source_uri": row.source_uri, "chunk_id": row.chunk_id, "chunk_sha256": row.sha256,
+                "patient_id": None, "source_urls": list((row.meta or {}).get("source_urls", [])),
+            }  # fmt: skip
+        return knowledge_span(self.engine, doc_id, sentence)
 
     def __call__(self, sentence: Sentence) -> dict[str, Any]:
         if sentence not in self._found:
-            self._found[sentence] = {"type": "knowledge", **knowledge_span(self.engine, *sentence)}
+            self._found[sentence] = {"type": "knowledge", **self._span(*sentence)}
         return dict(self._found[sentence])

@@ -127,24 +127,40 @@ def record_citation(
     return citation
 
 
-def chunk_at(engine: Engine, stored: StoredRecord, start: int, end: int) -> str | None:
-    """The index chunk of this section record that holds ``start``-``end`` (source offsets), if it was indexed."""
-    provenance = stored.record.provenance
-    source_uri = f"{provenance.source_path}#{provenance.locator}"
-    with Session(engine) as session:
-        rows = session.execute(
-            select(ChunkRow.chunk_id, ChunkRow.start, ChunkRow.end)
-            .where(
-                ChunkRow.collection == "patient",
-                ChunkRow.document_key == stored.document_id,
-                ChunkRow.source_uri == source_uri,
-            )
-            .order_by(ChunkRow.start)
-        ).all()
-    for row in rows:
-        if row.start <= start and end <= row.end:
-            return row.chunk_id
-    for row in rows:  # a line split across two chunks: the chunk where it starts
-        if row.start <= start < row.end:
-            return row.chunk_id
-    return None
+class PatientChunks:
+    """The index chunks of one patient's documents, read once: which chunk holds a cited line.
+
+    Why read once: a checklist cites tens of lines; a query per line (a connection, a round trip) cost more than
+    building the checklist on PostgreSQL. Only the columns that place a chunk are read, never its text or vectors.
+    """
+
+    def __init__(self, engine: Engine, patient_id: str) -> None:
+        self.engine = engine
+        self.patient_id = patient_id
+        self._rows: dict[tuple[str, str], list[tuple[int, int, str]]] | None = None
+
+    def _load(self) -> dict[tuple[str, str], list[tuple[int, int, str]]]:
+        if self._rows is None:
+            found: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+            with Session(self.engine) as session:
+                rows = session.execute(
+                    select(ChunkRow.document_key, ChunkRow.source_uri, ChunkRow.start, ChunkRow.end, ChunkRow.chunk_id)
+                    .where(ChunkRow.collection == "patient", ChunkRow.patient_id == self.patient_id)
+                    .order_by(ChunkRow.start)
+                )
+                for row in rows:
+                    found.setdefault((row.document_key, row.source_uri), []).append((row.start, row.end, row.chunk_id))
+            self._rows = found
+        return self._rows
+
+    def at(self, stored: StoredRecord, start: int, end: int) -> str | None:
+        """The chunk of this section record that holds ``start``-``end`` (source offsets), if it was indexed."""
+        provenance = stored.record.provenance
+        rows = self._load().get((stored.document_id, f"{provenance.source_path}#{provenance.locator}"), [])
+        for first, last, chunk_id in rows:
+            if first <= start and end <= last:
+                return chunk_id
+        for first, last, chunk_id in rows:  # a line split across two chunks: the chunk where it starts
+            if first <= start < last:
+                return chunk_id
+        return None

@@ -20,7 +20,7 @@ from assistant.records.model import Claim, Code, Condition, DocumentSection, Enc
 from assistant.records.store import PatientRow
 from assistant.transitions.episodes import DISCHARGE_SUMMARY, Episode
 from assistant.transitions.knowledge import KnowledgeCites, Sentence
-from assistant.transitions.sources import StoredRecord, chunk_at, record_citation
+from assistant.transitions.sources import PatientChunks, StoredRecord, record_citation
 from assistant.transitions.text_lines import Span, as_date, clauses, lines
 
 SUMMARY_WINDOW_BEFORE, SUMMARY_WINDOW_AFTER = 30, 14  # days around discharge a summary may be dated
@@ -83,6 +83,10 @@ class Stay:
     contact_due: date | None = None  # set once the TCM items are built
     visit_due: date | None = None
     missing: list[str] = field(default_factory=list)
+
+    @cached_property
+    def chunks(self) -> PatientChunks:
+        return PatientChunks(self.engine, self.episode.patient_id)
 
     @property
     def discharged(self) -> date:
@@ -172,7 +176,7 @@ class Stay:
             line.span.start,
             finish,
             quote=quote,
-            chunk_id=chunk_at(self.engine, stored, line.span.start, finish),
+            chunk_id=self.chunks.at(stored, line.span.start, finish),
         )
 
     # -- the stay's diagnoses -------------------------------------------------------------------------------
