@@ -12,6 +12,7 @@ adds it from the gateway payload), so the page itself holds no more PHI than the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,8 @@ from assistant.errors import CaretrailError
 from assistant.outreach.dates import format_date
 from assistant.outreach.languages import language
 
+RLM, LRM = "\u200f", "\u200e"
+NUMBER_RUN = re.compile(r"\d[\d\-./:]*\d")
 NOTO_CORE = Path("/usr/share/fonts/truetype/noto")
 NOTO_CJK = Path("/usr/share/fonts/opentype/noto")
 
@@ -84,5 +87,8 @@ def render_pdf(text: str, language_code: str, org_name: str, callback_number: st
     )
     pdf.ln(10)
     pdf.set_font("body", size=13)
-    pdf.multi_cell(0, 8, text.replace("\u200f", ""), align=align, new_x="LMARGIN", new_y="NEXT")
+    body = text.replace(RLM, "")
+    if rtl:  # fpdf2's bidi splits "217-555-0199" at the hyphens inside Arabic text and shows 0199-555-217
+        body = NUMBER_RUN.sub(lambda m: f"{LRM}{m.group(0)}{LRM}", body)
+    pdf.multi_cell(0, 8, body, align=align, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
