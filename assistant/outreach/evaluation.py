@@ -166,7 +166,8 @@ def markdown(report: Report) -> str:
             f'Backend: {report.machine}, through the PHI guard. Message: "{ROUND_TRIP_MESSAGE}" (a name, a '
             "dose and a date). A round trip passes when the back-translation keeps every date, dose and name; "
             '"copied" means the output is still mostly the English (the draft\'s translation gate refuses '
-            "approval of such a text).",
+            "approval of such a text). Seconds are wall time for both directions on the machine that ran the eval "
+            "(CPU only; other work may have shared it).",
             "",
             f"{kept} of {len(report.trips)} back-translations kept every date, dose and name; {copied} outputs "
             f"were the English copied; {usable} kept everything and were not copies.",
