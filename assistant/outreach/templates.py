@@ -1,10 +1,12 @@
 """Outreach templates: one versioned file per purpose and language, ``prompts/outreach/<purpose>/<language>.md``.
 
 A file is YAML front matter (purpose, language, version, direction, who translated it, the opt-out line, the
-English version it was translated from) and a body with ``{placeholder}`` slots. Why the approval is not in the file:
-a translator's approval is an act by a person at a time, recorded in the database and the audit log against the
-file's version and content hash (``drafts.approve_template``); a file that says "approved" about itself proves
-nothing, and an edited file with a new hash needs a new approval.
+English version it was translated from; optionally ``diagnosis_in_sms: true`` for a template allowed to name a
+diagnosis in a text message, which none of ours is) and a body with ``{placeholder}`` slots.
+
+Why the approval is not in the file: a translator's approval is an act by a person at a time, recorded in the
+database and the audit log against the file's version and content hash (``drafts.approve_template``); a file that
+says "approved" about itself proves nothing, and an edited file with a new hash needs a new approval.
 
 A bad file gets one line naming the file and what is wrong with it.
 """
@@ -74,6 +76,7 @@ class Template:
             "path": str(self.path),
             "source_version": self.meta.get("source_version"),
             "translation_status": self.meta.get("translation_status"),
+            "diagnosis_in_sms": bool(self.meta.get("diagnosis_in_sms", False)),
         }
 
 

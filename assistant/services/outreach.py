@@ -232,7 +232,7 @@ def _regate(ctx: AppContext, row: drafts.OutreachDraftTable, text: str, english_
         patient,
         list(stored.get("filled_values", [])),
         channel=row.channel,
-        diagnosis_allowed=False,
+        diagnosis_allowed=bool(stored.get("template", {}).get("diagnosis_in_sms", False)),
         conditions=conditions,
     )
     gates = dict(stored["gates"])
