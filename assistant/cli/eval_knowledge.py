@@ -18,9 +18,12 @@ def _score(value: dict | None) -> str:
 
 @eval_app.command("knowledge")
 def eval_knowledge_command(
-    question_set: Path = typer.Option(..., "--set",
-                                      help="Questions: JSON Lines (fields q/question, any/all/also_any or key_fact, "
-                                           "abstain) or a folder of MedQuAD XML files."),
+    question_set: Path = typer.Option(
+        ...,
+        "--set",
+        help="Questions: JSON Lines (fields q/question, any/all/also_any or key_fact, "
+        "abstain) or a folder of MedQuAD XML files.",
+    ),
     which: str | None = typer.Option(None, "--half", help="Only rows 0,2,4,... (even) or 1,3,5,... (odd)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions (after --half)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report, every answer included, as JSON."),
@@ -38,8 +41,10 @@ def eval_knowledge_command(
         print_json(body)
         return
     margin = body["margin"]
-    typer.echo(f"{body['name']}: {body['questions']} questions ({body['in_scope']} in scope, "
-               f"{body['must_abstain']} must abstain, {body['either']} abstain or answer from the sources)")
+    typer.echo(
+        f"{body['name']}: {body['questions']} questions ({body['in_scope']} in scope, "
+        f"{body['must_abstain']} must abstain, {body['either']} abstain or answer from the sources)"
+    )
     typer.echo(f"answer rate           {body['answer_rate']:.3f} ({body['answered']}/{body['questions']})")
     typer.echo(f"abstention precision  {body['abstention_precision']:.3f}")
     typer.echo(f"abstention recall     {body['abstention_recall']:.3f} (of {body['must_abstain']} that must abstain)")
@@ -47,10 +52,13 @@ def eval_knowledge_command(
     typer.echo(f"correct               {body['correct']} (key facts present or required abstention made)")
     typer.echo(f"citation validity     {body['citation_validity']:.3f} ({body['citations']} citations)")
     typer.echo(f"threshold             {margin['threshold']:.3f}")
-    typer.echo(f"  lowest answered in scope     {_score(margin['lowest_answered_in_scope'])}  "
-               f"margin {margin['margin_below']}")
-    typer.echo(f"  highest abstained out of scope {_score(margin['highest_abstained_out_of_scope'])}  "
-               f"margin {margin['margin_above']}")
+    typer.echo(
+        f"  lowest answered in scope     {_score(margin['lowest_answered_in_scope'])}  margin {margin['margin_below']}"
+    )
+    typer.echo(
+        f"  highest abstained out of scope {_score(margin['highest_abstained_out_of_scope'])}  "
+        f"margin {margin['margin_above']}"
+    )
     if margin["in_scope_below_threshold"]:
         typer.echo(f"  ! in scope below threshold: {', '.join(margin['in_scope_below_threshold'])}")
     if margin["must_abstain_above_threshold"]:
