@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,23 @@ def default_local_model_path() -> Path | None:
         return None
     ggufs = sorted(folder.rglob("*.gguf"))
     return ggufs[0] if ggufs else None
+
+
+class EhrSystem(BaseModel):
+    """One EHR Caretrail trusts (docs/ehr.md): the issuer and keys of its CDS Hooks JWTs, its FHIR server (the SMART
+    ``iss`` and the CDS Hooks ``fhirServer``), Caretrail's SMART client registration with it, and which of its users
+    are which Caretrail users in which role. Anything not listed here is refused."""
+
+    name: str  # a short label for the audit log and the data dir (letters, digits, - and _)
+    fhir_base_url: str
+    cds_issuer: str | None = None  # the `iss` of its CDS Hooks JWTs; None: it may not call the CDS services
+    cds_jwks_url: str | None = None  # its public keys: a JWKS URL or a JWKS file
+    cds_jwks_file: Path | None = None
+    smart_client_id: str | None = None  # None: it may not launch the SMART app
+    smart_client_secret: SecretStr | None = None  # a confidential client; None: a public client (PKCE only)
+    users: dict[str, str] = Field(default_factory=dict)  # its user ("Practitioner/123") -> Caretrail user
+    roles: dict[str, str] = Field(default_factory=dict)  # Caretrail user -> role
+    default_role: str | None = None  # the role of a mapped user with no entry in `roles`; None: refused
 
 
 class Settings(BaseSettings):
@@ -102,6 +119,16 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379/0 to share limits between workers
     # The interactive /docs page loads Swagger UI with an inline script, which the CSP forbids: off by default.
     api_docs: bool = False
+    # EHR integration (docs/ehr.md): the EHRs trusted to call the CDS Hooks services and launch the SMART app, as a
+    # JSON list of EhrSystem objects. None by default, so every hook call and every launch is refused.
+    ehr_systems: list[EhrSystem] = Field(default_factory=list)
+    # FHIR servers, key sets and OAuth endpoints must be https; this lets http:// through on loopback addresses only
+    # (a test EHR on 127.0.0.1). Never set it in production.
+    ehr_allow_loopback_http: bool = False
+    # The address EHRs reach Caretrail at (the CDS Hooks JWT audience, the SMART redirect URI, links on cards), e.g.
+    # https://caretrail.example.org. Unset: taken from each request, which is only right without a proxy in front.
+    public_url: str | None = None
+    cds_max_cards: int = 5  # guidance cards per patient-view call: the top items the user's role owns
     # Patient outreach: every message names the organization and a number to call back (TCPA healthcare exemption).
     outreach_org_name: str | None = None
     outreach_callback_number: str | None = None

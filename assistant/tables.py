@@ -4,6 +4,7 @@ import importlib
 
 TABLE_MODULES = [
     "assistant.audit.tables",
+    "assistant.ehr.tables",
     "assistant.guidance.tables",
     "assistant.auth.tables",
     "assistant.index.tables",

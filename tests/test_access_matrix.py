@@ -96,7 +96,19 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("POST", "/v1/outreach/drafts/{draft_id}"): ("outreach.review", False),
     ("GET", "/v1/outreach/drafts/{draft_id}/letter.pdf"): ("outreach.draft", False),
     ("POST", "/v1/outreach/replies"): ("outreach.draft", True),
+    ("GET", "/cds-services"): ("public", False),
+    ("POST", "/cds-services/{service_id}"): ("cds_hooks", True),
+    ("POST", "/cds-services/{service_id}/feedback"): ("cds_hooks", False),
+    ("GET", "/smart/launch"): ("public", False),
+    ("GET", "/smart/login"): ("public", False),
+    ("GET", "/smart/callback"): ("state_bound", False),
 }
+# The matrix trusts no EHR: a SMART launch from its `iss` is refused (400) whoever asks; a callback without the
+# launch cookie of the browser that started it is refused (400). CDS Hooks calls take an EHR's signed JWT (tested
+# in test_cds_hooks.py) or one of our API keys, never a session or an OIDC token; feedback on a card that was never
+# returned is 404 after the role check.
+PUBLIC_REFUSED = {("GET", "/smart/launch"): 400, ("GET", "/smart/login"): 400}
+MATRIX_EHR = "https://ehr.matrix.test/fhir"
 # The matrix's patients have no first name and its settings no organization name: a draft the caller may make is
 # refused for the missing fact (422), after the access checks. No draft has the id "od-none" (404).
 UNPROCESSABLE = {("POST", "/v1/patients/{ref}/outreach")}
@@ -257,6 +269,20 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
                                                                            "/v1/outreach/drafts/od-none/letter.pdf"),
         ("POST", "/v1/outreach/replies"): lambda: Call("POST", "/v1/outreach/replies",
                                                        {"patient": mbi, "text": "thanks, see you then"}),
+        ("GET", "/cds-services"): lambda: Call("GET", "/cds-services"),
+        ("POST", "/cds-services/{service_id}"): lambda: Call("POST", "/cds-services/caretrail-guidance", {
+            "hook": "patient-view", "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+            "context": {"userId": "Practitioner/matrix", "patientId": f"matrix-{relation}"},
+            "prefetch": {"patient": {"resourceType": "Patient", "id": f"matrix-{relation}",
+                                     "identifier": [{"system": "http://hl7.org/fhir/sid/us-mbi", "value": mbi}]},
+                         "encounters": None, "conditions": None, "observations": None, "medications": None}}),
+        ("POST", "/cds-services/{service_id}/feedback"): lambda: Call(
+            "POST", "/cds-services/caretrail-guidance/feedback",
+            {"feedback": [{"card": "f6b95768-b1c8-40dc-8385-bf3504b82ffb", "outcome": "overridden",
+                           "outcomeTimestamp": "2020-12-11T00:00:00Z"}]}),
+        ("GET", "/smart/launch"): lambda: Call("GET", f"/smart/launch?iss={MATRIX_EHR}&launch=xyz123"),
+        ("GET", "/smart/login"): lambda: Call("GET", f"/smart/login?iss={MATRIX_EHR}"),
+        ("GET", "/smart/callback"): lambda: Call("GET", "/smart/callback?code=abc&state=98wrghuwuogerg97"),
     }
     return examples[(method, path)]()
 
@@ -275,7 +301,17 @@ def _expected(method: str, path: str, role: str, relation: str, credential: str,
     if (method, path) == ("POST", "/v1/session"):  # the sign-in reads only the key or token it is sent
         return 200 if credential in GOOD_CREDENTIALS else (400 if credential in ("none", "ended-session") else 401)
     if rule == "public":
-        return 200
+        return PUBLIC_REFUSED.get((method, path), 200)
+    if rule == "state_bound":
+        return 400
+    if rule == "cds_hooks":
+        if credential != "api_key":
+            return 401
+        if "patient.read" not in GRANTED[role]:
+            return 403
+        if not reaches_one:
+            return 404
+        return 200 if relation == "in" or role == "admin" else 403
     if credential not in GOOD_CREDENTIALS:
         return 401
     if (method, path) == ("DELETE", "/v1/session") and credential != "session":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-AuthMethod = Literal["api_key", "oidc", "session", "proxy", "cli"]
+AuthMethod = Literal["api_key", "oidc", "session", "proxy", "cli", "ehr", "smart"]
 
 
 @dataclass(frozen=True)
