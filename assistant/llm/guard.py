@@ -1,6 +1,7 @@
 """The PHI boundary: the only way to call a model.
 
-Every outgoing message is pseudonymized, the whole payload is scanned once more, and the call is refused
+Every outgoing message is pseudonymized by the default detector (hand rules plus the learned tagger,
+``redaction.engine.detect``), the whole payload is scanned once more, and the call is refused
 (after an audit event) if any identifier that is not one of our own surrogates is still there. The
 reply is re-identified locally. Audit events carry the pseudonymized prompt only, never raw text.
 A patient's surrogates and date offset live in the encrypted vault, so every call about that patient
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.llm.base import ChatBackend
-from assistant.redaction.engine import Entity, detect
+from assistant.redaction.engine import Entity, detect, detector_version
 from assistant.redaction.transform import PseudonymSession, pseudonymize
 from assistant.redaction.vault import Vault
 from assistant.settings import Settings
@@ -114,7 +115,8 @@ class GuardedLLM:
                 for m in outgoing
             ]
             event = {"event": "llm_refused", "model": self.model_id, "prompt_pseudonymized": masked,
-                     "reason": f"identifiers remain after pseudonymization: {', '.join(types)}"}
+                     "reason": f"identifiers remain after pseudonymization: {', '.join(types)}",
+                     "phi_detector": detector_version()}
             if audit_hook:
                 audit_hook(event)
             log.warning("LLM call refused: %s", event["reason"])
@@ -125,8 +127,9 @@ class GuardedLLM:
             temperature=self.temperature if temperature is None else temperature,
         )
         if audit_hook:
+            # Which detector cleared the prompt: the rule set and the tagger model's digest.
             audit_hook({"event": "llm_call", "model": self.model_id, "prompt_pseudonymized": outgoing,
-                        "reason": None})
+                        "reason": None, "phi_detector": detector_version()})
         return GuardedResult(session.reidentify(reply), outgoing, self.model_id)
 
 

@@ -64,6 +64,26 @@ def english_words() -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1)
+def non_noun_words() -> frozenset[str]:
+    """WordNet verbs, adjectives and adverbs: a town name that is also one ("Commerce" no, "Floor" yes) is
+    too common a word to count as a place on its own."""
+    from assistant.redaction.nlp import get_nlp_engine
+
+    nlp = get_nlp_engine().nlp["en"]  # type: ignore[attr-defined]
+    tables = nlp.get_pipe("lemmatizer").lookups
+    words: set[str] = set()
+    if "lemma_index" in tables.tables:
+        from spacy.strings import get_string_id
+
+        index = tables.get_table("lemma_index")
+        noun = get_string_id("noun")  # the table's keys are string hashes
+        for pos in index:
+            if pos not in ("noun", noun):
+                words.update(w for w in index[pos] if "_" not in w)
+    return frozenset(words)
+
+
 def _lemmas(word: str) -> list[str]:
     """The word and its plain inflection stems: "wheezes" -> "wheeze", "tolerated" -> "tolerate"."""
     out = [word]

@@ -12,7 +12,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from assistant.redaction.clinical_terms import NOT_A_NAME, is_clinical
-from assistant.redaction.recognizers._lexicon import is_census_name, is_english, is_unknown_word
+from assistant.redaction.recognizers._lexicon import is_census_name, is_english, is_unknown_word, non_noun_words
 from assistant.redaction.recognizers._names import case_is_informative, take_backward, take_forward
 from assistant.redaction.recognizers._spans import tidy
 from assistant.redaction.recognizers.zip_code import STATE_NAMES, STATES
@@ -85,7 +85,8 @@ class LocationRecognizer(EntityRecognizer):
         for m in _CUE.finditer(text):
             span = take_forward(text, m.end(), need_capital=True if informative else False, max_tokens=3)
             if span and not _allowed(text[span[0] : span[1]]) and _cue_place(text[span[0] : span[1]], informative):
-                spans.append((*span, 0.6))
+                # A known US town after the cue ("lives in hagerstown") is as sure as a city before a state.
+                spans.append((*span, 0.8 if _us_town(text[span[0] : span[1]]) else 0.6))
         for m in _SAINT.finditer(text):
             span = take_forward(text, m.end(), need_capital=informative, max_tokens=2)
             if span:
@@ -116,6 +117,16 @@ def _spacy_place(surface: str) -> bool:
     return all(w[:1].isupper() for w in words if w.lower() not in {"of", "the", "and", "de", "la"})
 
 
+def _us_town(surface: str) -> bool:
+    """The first word is a US city or county name (the zipcodes package), no clinical or note word, and no
+    English word other than a noun (WordNet lists "Hagerstown" as a noun; "Floor" is also a verb)."""
+    from assistant.redaction.lexicons import us_places
+
+    first = surface.split()[0].strip(".,").lower()
+    return (len(first) >= 4 and first in us_places()[0] and first not in NOT_A_NAME and not is_clinical(first)
+            and first not in non_noun_words())
+
+
 def _cue_place(surface: str, informative: bool) -> bool:
     """After "transferred to", "lives in": a capitalized name, a census name, an unknown word or an acronym.
 
@@ -124,7 +135,7 @@ def _cue_place(surface: str, informative: bool) -> bool:
     first = surface.split()[0]
     if informative:
         return True
-    return is_census_name(first) or is_unknown_word(first) or (
+    return is_census_name(first) or is_unknown_word(first) or _us_town(first) or (
         first.isalpha() and len(first) <= 4 and first.lower() not in NOT_A_NAME and not is_english(first)
     )
 
