@@ -14,6 +14,7 @@ import pytest
 from assistant.llm.guard import GuardedLLM, PHILeakRefused, get_llm
 from assistant.llm.openai_compat import OpenAICompatBackend
 from assistant.redaction import dates
+from assistant.redaction.engine import detector_version
 from assistant.redaction.transform import PseudonymSession
 from assistant.settings import Settings
 
@@ -88,10 +89,56 @@ def test_no_planted_identifier_reaches_the_model_server(server: str, tmp_path) -
     # the model saw surrogates and the answer came back re-identified
     assert "PERSON_" in wire and "MBI_" in wire
     assert PLANTED["name"] in result.text and PLANTED["mbi"] in result.text
-    # the audit event holds the pseudonymized prompt only
+    # the audit event holds the pseudonymized prompt only, and names the detector that cleared it
     assert [e["event"] for e in events] == ["llm_call"]
+    assert events[0]["phi_detector"] == detector_version() and "+tagger-" in events[0]["phi_detector"]
     audited = json.dumps(events)
     assert all(value not in audited for value in PLANTED.values())
+
+
+# ICU nursing-note style (as in MIMIC / PhysioNet deid): all capitals or all lower case, no titles before most
+# names, shorthand around them, dates without a year, unit and hospital names. None of these words comes from
+# a corpus the detector was developed or trained on.
+NURSING_PLANTED = {
+    "daughter": "LUCILLE",
+    "doctor": "BRANNIGAN",
+    "son": "ROBERTO",
+    "unit": "FENWICK",
+    "hospital": "GLENWOOD",
+    "town": "HAGERSTOWN",
+    "date": "11/2",
+    "phone": "410-555-0182",
+    "wife": "marisol",
+    "doctor2": "okafor",
+    "rehab": "brendan",
+}
+NURSING_NOTE = (
+    "NPN 7P-7A: PT IS 78 YO MAN ADMITTED TO FENWICK 5 FROM GLENWOOD MEMORIAL ON 11/2 W/ CHF. NEURO: A&OX3, MAE. "
+    "CV: NSR 80S, SBP 110S ON NEO GTT. DTR LUCILLE AWARE, WILL CALL DR. BRANNIGAN IN AM. SON ROBERTO "
+    "(410-555-0182) LIVES IN HAGERSTOWN.\n"
+    "npn: pt seen by dr okafor, wife marisol at bedside. plan d/c to st. brendan rehab when bed avail."
+)
+
+
+def test_no_planted_identifier_from_a_nursing_style_note_reaches_the_model_server(  # type: ignore[no-untyped-def]
+    server: str, tmp_path
+) -> None:
+    settings = Settings(data_dir=tmp_path, llm_backend="openai", openai_base_url=server, openai_model="m")
+    llm = get_llm(settings)
+    assert isinstance(llm, GuardedLLM)
+    events: list[dict] = []
+    session = PseudonymSession(patient_id="p-icu", date_offset_days=40)  # a fixed shift: 11/2 becomes 12/12
+    llm.complete([{"role": "user", "content": f"Summarize for the day team:\n{NURSING_NOTE}"}],
+                 patient_id="p-icu", session=session, audit_hook=events.append)
+    wire = b"".join(_Recorder.bodies).decode()
+    assert wire, "the server was never called"
+    for label, value in NURSING_PLANTED.items():
+        assert value.lower() not in wire.lower(), f"{label} crossed the boundary"
+    assert "12/12" in wire  # the date went as a shifted date, not as a placeholder
+    # the clinical shorthand around them still reaches the model, so the summary is worth having
+    for kept in ("CHF", "NEO GTT", "A&OX3", "MAE"):
+        assert kept in wire
+    assert events[0]["event"] == "llm_call" and events[0]["phi_detector"] == detector_version()
 
 
 def test_a_patients_surrogates_and_date_offset_persist_in_the_encrypted_vault(server: str, tmp_path: Path) -> None:

@@ -11,9 +11,12 @@ from assistant.cli import app
 from assistant.redaction.evaluation import (
     PHYSIONET_DIR,
     clinical_false_positive_rate,
+    cross_validate,
     evaluate,
     load_ours,
     load_physionet,
+    patient_folds,
+    patient_of,
 )
 from assistant.redaction.types import STRUCTURED_TYPES
 
@@ -104,3 +107,50 @@ def test_api_redact_route(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert body["schema"] == "caretrail.redact/1"
     row = audit_log_for(ctx).get(body["audit_id"])  # counts only: the text itself is never written
     assert row.payload["entities"] == {"SSN": 1, "PHONE": 1} and "123-45" not in str(row.payload)
+
+
+def test_patient_folds_keep_each_patient_in_one_fold(shared_data) -> None:  # type: ignore[no-untyped-def]
+    if not PHYSIONET_DIR.is_dir():
+        pytest.skip("PhysioNet deid corpus absent")
+    notes = load_physionet()
+    folds = patient_folds(notes, 5)
+    assert folds == patient_folds(notes, 5)  # deterministic
+    by_patient: dict[str, set[int]] = {}
+    for note, fold in zip(notes, folds, strict=True):
+        by_patient.setdefault(patient_of(note), set()).add(fold)
+    assert all(len(f) == 1 for f in by_patient.values())
+    sizes = [folds.count(f) for f in range(5)]
+    assert max(sizes) - min(sizes) <= max(len(n) for n in _notes_by_patient(notes).values())
+
+
+def _notes_by_patient(notes: list) -> dict[str, list]:  # type: ignore[type-arg]
+    out: dict[str, list] = {}  # type: ignore[type-arg]
+    for note in notes:
+        out.setdefault(patient_of(note), []).append(note)
+    return out
+
+
+def test_cross_validation_never_trains_on_the_scored_fold(shared_data) -> None:  # type: ignore[no-untyped-def]
+    if not PHYSIONET_DIR.is_dir():
+        pytest.skip("PhysioNet deid corpus absent")
+    report = cross_validate(3, limit=150)
+    assert report["folds"] == 3 and len(report["per_fold"]) == 3
+    scored = [set(fold["scored_patients"]) for fold in report["per_fold"]]
+    for fold, patients in zip(report["per_fold"], scored, strict=True):
+        assert patients.isdisjoint(fold["trained_patients"])
+        assert patients | set(fold["trained_patients"]) == set().union(*scored)
+    assert sum(f["notes"] for f in report["per_fold"]) == 150
+    overall = report["overall"]
+    assert overall["recall"]["worst"] <= overall["recall"]["mean"] <= 1.0
+    assert overall["recall"]["worst"] >= 0.75  # a real detector, even trained on 100 notes
+    assert "PERSON" in report["per_type"] and report["per_fold"][0]["misses"] is not None
+
+
+def test_cli_eval_phi_folds(shared_data) -> None:  # type: ignore[no-untyped-def]
+    bad = CliRunner().invoke(app, ["eval", "phi", "--corpus", "ours", "--folds", "5"])
+    assert bad.exit_code == 2 and "--folds needs --corpus physionet" in bad.output
+    if not PHYSIONET_DIR.is_dir():
+        pytest.skip("PhysioNet deid corpus absent")
+    result = CliRunner().invoke(app, ["eval", "phi", "--corpus", "physionet", "--folds", "2", "--limit", "80"])
+    assert result.exit_code == 0, result.output
+    assert "fold 1:" in result.output and "fold 2:" in result.output and "OVERALL" in result.output

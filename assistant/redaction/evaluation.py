@@ -345,6 +345,8 @@ def cross_validate(k: int = 5, limit: int | None = None, progress: Callable[[str
         report = score([p.note for p in test_items], lambda text, _p=predicted: _p[text])
         report["fold"] = fold
         report["patients"] = len({patient_of(p.note) for p in test_items})
+        report["scored_patients"] = sorted({patient_of(p.note) for p in test_items})
+        report["trained_patients"] = sorted({patient_of(p.note) for p in train_items})
         report["threshold"] = model.threshold  # type: ignore[attr-defined]
         reports.append(report)
         overall = report["overall"]

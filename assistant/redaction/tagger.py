@@ -302,7 +302,7 @@ class TaggerModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
             path, features=np.asarray(self.features), coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float32), threshold=np.float32(self.threshold),
+            intercept=self.intercept.astype(np.float32), threshold=np.float64(self.threshold),
             meta=np.asarray(json.dumps(self.meta, sort_keys=True)),
         )
 
