@@ -16,19 +16,25 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import httpx
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from assistant.api.app import create_app
+from assistant.api.deps import get_ctx
+from assistant.context import open_context
+from assistant.settings import EhrSystem, Settings
 from tests.helpers import free_port
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
@@ -324,6 +330,38 @@ class FakeEhr:
             return bundle
 
         return app
+
+
+@dataclass
+class World:
+    """The fake EHR and Caretrail, each on its own loopback port, and an HTTP client (no redirects followed)."""
+
+    ehr: FakeEhr
+    ctx: Any
+    url: str
+    http: httpx.Client
+
+
+@contextmanager
+def running(data_dir: Path, stock: Callable[[FakeEhr], EhrSystem], prepare: Callable[[Any], None]) -> Iterator[World]:
+    """Start the fake EHR, let ``stock`` fill it and say how Caretrail trusts it, open Caretrail's context on
+    ``data_dir`` (``prepare`` sets up users and knowledge), and serve Caretrail."""
+    ehr = FakeEhr()
+    with serve(ehr.app()) as ehr_url:
+        ehr.url = ehr_url
+        settings = Settings(
+            data_dir=data_dir,
+            ehr_systems=[stock(ehr)],
+            ehr_allow_loopback_http=True,
+            rate_limit="100000/minute",
+            auth_failure_limit="100000/minute",
+        )
+        ctx = open_context(settings)
+        prepare(ctx)
+        app = create_app(settings)
+        app.dependency_overrides[get_ctx] = lambda: ctx
+        with serve(app) as url, httpx.Client(base_url=url, timeout=60, follow_redirects=False) as http:
+            yield World(ehr, ctx, url, http)
 
 
 def _authorize_errors(ehr: FakeEhr, q: Any) -> str | None:

@@ -12,7 +12,6 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,8 @@ from joserfc.jwk import ECKey, OctKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant.api.app import create_app
-from assistant.api.deps import get_ctx
 from assistant.audit.tables import AuditRow
 from assistant.citations.verify import check_citation
-from assistant.context import open_context
 from assistant.ehr.cards import summary
 from assistant.ehr.records import bundle_path
 from assistant.ehr.trust import check_url
@@ -39,7 +35,7 @@ from assistant.index.knowledge import ingest_knowledge
 from assistant.records.tables import DocumentTable
 from assistant.services.caller import PanelScope
 from assistant.settings import EhrSystem, Settings
-from tests.fake_ehr import FakeEhr, chart, serve
+from tests.fake_ehr import FakeEhr, World, chart, running
 from tests.helpers_auth import bearer
 
 PATIENT, OTHER = "1288992", "other-7"
@@ -48,45 +44,30 @@ MBI, OTHER_MBI = "1EG4TE5MK73", "2QW7RT9PK41"
 USER = "Practitioner/example"
 
 
-@dataclass
-class World:
-    ehr: FakeEhr
-    ctx: Any
-    url: str
-    http: httpx.Client
+def _stock(ehr: FakeEhr) -> EhrSystem:
+    today = date.today()
+    ehr.add(*chart(PATIENT, "example", NPI, MBI, today))
+    ehr.add(*chart(OTHER, "someone-else", OTHER_NPI, OTHER_MBI, today, prefix="o-"))
+    return EhrSystem(
+        name="fake-ehr",
+        fhir_base_url=ehr.fhir,
+        cds_issuer=ehr.issuer,
+        cds_jwks_url=f"{ehr.url}/jwks",
+        users={USER: "dr-example", "Practitioner/no-role": "no-role-user"},
+        roles={"dr-example": "care_coordinator", "npi-nurse": "nurse"},
+    )
+
+
+def _prepare(ctx: Any) -> None:
+    report = ingest_knowledge(ctx.knowledge_deps)  # cards cite the protocols
+    assert not report.errors, report.errors
+    ctx.patients.link_npi("dr-example", NPI)  # the EHR user is the patient's PCP: the patient is on their panel
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    ehr = FakeEhr()
-    with serve(ehr.app()) as ehr_url:
-        ehr.url = ehr_url
-        today = date.today()
-        ehr.add(*chart(PATIENT, "example", NPI, MBI, today))
-        ehr.add(*chart(OTHER, "someone-else", OTHER_NPI, OTHER_MBI, today, prefix="o-"))
-        system = EhrSystem(
-            name="fake-ehr",
-            fhir_base_url=ehr.fhir,
-            cds_issuer=ehr.issuer,
-            cds_jwks_url=f"{ehr_url}/jwks",
-            users={USER: "dr-example", "Practitioner/no-role": "no-role-user"},
-            roles={"dr-example": "care_coordinator", "npi-nurse": "nurse"},
-        )
-        settings = Settings(
-            data_dir=tmp_path_factory.mktemp("cds-hooks"),
-            ehr_systems=[system],
-            ehr_allow_loopback_http=True,
-            rate_limit="100000/minute",
-            auth_failure_limit="100000/minute",
-        )
-        ctx = open_context(settings)
-        report = ingest_knowledge(ctx.knowledge_deps)
-        assert not report.errors, report.errors
-        ctx.patients.link_npi("dr-example", NPI)  # the EHR user is the patient's PCP: the patient is on their panel
-        app = create_app(settings)
-        app.dependency_overrides[get_ctx] = lambda: ctx
-        with serve(app) as url, httpx.Client(base_url=url, timeout=60) as http:
-            yield World(ehr, ctx, url, http)
+    with running(tmp_path_factory.mktemp("cds-hooks"), _stock, _prepare) as started:
+        yield started
 
 
 def _searchset(ehr: FakeEhr, resource_type: str, patient: str) -> dict[str, Any]:
@@ -245,9 +226,12 @@ def test_identical_prefetch_is_not_ingested_again_and_a_change_replaces_the_prev
     assert first.status_code == 200
     before = documents_for(world, PATIENT)
     assert len(before) == 1
-    again = call(world, "caretrail-guidance", hook_request("patient-view", prefetch(world.ehr)))
+    stray = prefetch(world.ehr)  # an observation of another patient among this one's: dropped, not stored
+    stray["observations"]["entry"].append({"resource": world.ehr.resources[("Observation", "o-bp1")]})
+    again = call(world, "caretrail-guidance", hook_request("patient-view", stray))
     assert again.status_code == 200
-    assert audit_rows(world, "cds_hooks.call")[-1].payload["records_ingested"] is False
+    row = audit_rows(world, "cds_hooks.call")[-1]
+    assert row.payload["records_ingested"] is False and row.payload["dropped_resources"] == 1
     assert documents_for(world, PATIENT) == before
     changed = prefetch(world.ehr)
     reading = json.loads(json.dumps(world.ehr.resources[("Observation", "bp1")]))
@@ -456,6 +440,8 @@ def test_unknown_users_other_panels_and_untrusted_servers_are_refused(world: Wor
     assert documents_for(world, OTHER) == [] and world.ctx.patients.find_patient_ids(f"fhir|{OTHER}") == []
     assert not bundle_path(world.ctx.settings.resolved_data_dir, "fake-ehr", OTHER).exists()
     # nothing prefetched and no FHIR server to fetch from: 412, as the specification says
+    swapped = call(world, "caretrail-guidance", hook_request("patient-view", prefetch(world.ehr, patient=OTHER)))
+    assert swapped.status_code == 400 and "the context names" in swapped.json()["detail"]
     missing = call(world, "caretrail-guidance", hook_request("patient-view", None))
     assert missing.status_code == 412
     # a fhirServer that is not this EHR's, or not https: refused before any request is made

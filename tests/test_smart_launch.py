@@ -20,14 +20,11 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.api.app import create_app
-from assistant.api.deps import get_ctx
 from assistant.audit.tables import AuditRow
 from assistant.auth.sessions import COOKIE_NAME
-from assistant.context import open_context
 from assistant.services.smart import LAUNCH_COOKIE
-from assistant.settings import EhrSystem, Settings
-from tests.fake_ehr import FakeEhr, chart, serve
+from assistant.settings import EhrSystem
+from tests.fake_ehr import FakeEhr, World, chart, running
 
 pytestmark = pytest.mark.slow  # two servers on loopback
 
@@ -35,50 +32,35 @@ PATIENT, OTHER = "1288992", "other-7"
 NPI, NURSE_NPI, OTHER_NPI = "1234567893", "1629067153", "1098765432"
 
 
-@dataclass
-class World:
-    ehr: FakeEhr
-    ctx: Any
-    url: str
-    http: httpx.Client
+def _stock(ehr: FakeEhr) -> EhrSystem:
+    today = date.today()
+    ehr.add(*chart(PATIENT, "example", NPI, "1EG4TE5MK73", today))
+    ehr.add(*chart(OTHER, "someone-else", OTHER_NPI, "2QW7RT9PK41", today, prefix="o-"))
+    ehr.add(
+        {
+            "resourceType": "Practitioner",
+            "id": "npi-nurse",
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": NURSE_NPI}],
+        }
+    )
+    return EhrSystem(
+        name="fake-ehr",
+        fhir_base_url=ehr.fhir,
+        smart_client_id=ehr.client_id,
+        users={"Practitioner/example": "dr-example", "Practitioner/no-role": "nobody"},
+        roles={"dr-example": "care_coordinator", "npi-nurse-user": "nurse"},
+    )
+
+
+def _prepare(ctx: Any) -> None:
+    ctx.patients.link_npi("dr-example", NPI)
+    ctx.patients.link_npi("npi-nurse-user", NURSE_NPI)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    ehr = FakeEhr()
-    with serve(ehr.app()) as ehr_url:
-        ehr.url = ehr_url
-        today = date.today()
-        ehr.add(*chart(PATIENT, "example", NPI, "1EG4TE5MK73", today))
-        ehr.add(*chart(OTHER, "someone-else", OTHER_NPI, "2QW7RT9PK41", today, prefix="o-"))
-        ehr.add(
-            {
-                "resourceType": "Practitioner",
-                "id": "npi-nurse",
-                "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": NURSE_NPI}],
-            }
-        )
-        system = EhrSystem(
-            name="fake-ehr",
-            fhir_base_url=ehr.fhir,
-            smart_client_id=ehr.client_id,
-            users={"Practitioner/example": "dr-example", "Practitioner/no-role": "nobody"},
-            roles={"dr-example": "care_coordinator", "npi-nurse-user": "nurse"},
-        )
-        settings = Settings(
-            data_dir=tmp_path_factory.mktemp("smart"),
-            ehr_systems=[system],
-            ehr_allow_loopback_http=True,
-            rate_limit="100000/minute",
-            auth_failure_limit="100000/minute",
-        )
-        ctx = open_context(settings)
-        ctx.patients.link_npi("dr-example", NPI)
-        ctx.patients.link_npi("npi-nurse-user", NURSE_NPI)
-        app = create_app(settings)
-        app.dependency_overrides[get_ctx] = lambda: ctx
-        with serve(app) as url, httpx.Client(timeout=60, follow_redirects=False) as http:
-            yield World(ehr, ctx, url, http)
+    with running(tmp_path_factory.mktemp("smart"), _stock, _prepare) as started:
+        yield started
 
 
 def _cookie(response: httpx.Response, name: str) -> tuple[str, str]:
