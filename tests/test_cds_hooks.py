@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from assistant.audit.tables import AuditRow
 from assistant.citations.verify import check_citation
 from assistant.ehr.cards import summary
+from assistant.ehr.prefetch import PATIENT_VIEW, PreconditionFailed, gather
 from assistant.ehr.records import bundle_path
 from assistant.ehr.trust import check_url
 from assistant.errors import BadRequest
@@ -152,6 +153,35 @@ def test_only_https_addresses_are_contacted_and_http_only_on_loopback_in_tests(t
             check_url(url, settings, "fhirServer")
     assert check_url("http://127.0.0.1:8080/fhir", loose, "fhirServer")
     assert check_url("http://[::1]:8080/fhir", loose, "fhirServer")
+
+
+def test_prefetch_is_read_as_the_specification_sends_it_and_missing_data_is_a_412() -> None:
+    patient = {"resourceType": "Patient", "gender": "male", "birthDate": "1974-12-25", "id": "123"}
+    a1c = {
+        "resourceType": "Observation",
+        "id": "a1c",
+        "subject": {"reference": "Patient/123"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4", "display": "Hemoglobin A1c"}]},
+    }
+    sent = {
+        "patient": patient,
+        "user": "123",
+        "encounters": None,
+        "conditions": None,
+        "medications": None,
+        "observations": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": a1c}, {"resource": {"resourceType": "OperationOutcome"}}],
+        },
+    }
+    data = gather(PATIENT_VIEW, {"patientId": "123", "userId": "Practitioner/example"}, sent, None, None)
+    assert [r["id"] for r in data.resources] == ["123", "a1c"]
+    assert data.sources["user"] == "ignored" and data.sources["encounters"] == "null" and data.user is None
+    with pytest.raises(PreconditionFailed, match="observations was not prefetched"):
+        gather(PATIENT_VIEW, {"patientId": "123"}, {k: v for k, v in sent.items() if k != "observations"}, None, None)
+    with pytest.raises(BadRequest, match="not a FHIR resource"):
+        gather(PATIENT_VIEW, {"patientId": "123"}, {**sent, "conditions": "nothing"}, None, None)
 
 
 # ---------------------------------------------------------------------------------------------- with the servers

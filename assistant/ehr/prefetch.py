@@ -160,7 +160,9 @@ def gather(
             if query is None:
                 data.sources[key] = "absent"
                 continue
-            if key in prefetch:
+            if key in OPTIONAL_KEYS and key in prefetch and not isinstance(prefetch[key], dict | None):
+                data.sources[key] = "ignored"  # e.g. the specification's example sends the user as a bare id
+            elif key in prefetch:
                 value = prefetch[key]
                 data.sources[key] = "null" if value is None else "prefetch"
                 collected[key] = [] if value is None else _resources(value, key)

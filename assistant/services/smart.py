@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from assistant.audit.log import audit_log_for
@@ -87,6 +87,7 @@ def start(ctx: AppContext, iss: str, launch: str | None, public: str) -> Started
     browser = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
     with Session(ctx.engine) as session, session.begin():
+        session.execute(delete(SmartLaunchTable).where(SmartLaunchTable.expires_at < now))  # nothing to resume
         session.add(
             SmartLaunchTable(
                 state_hash=_hash(authorization.state),
