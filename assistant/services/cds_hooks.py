@@ -172,13 +172,17 @@ def call(
         raise BadRequest("fhirAuthorization needs fhirServer")
     system = _system_for_call(ctx, credential, server)
     token = authorization.get("access_token") if server else None
+    caller = credential.caller
+    client = credential.client
+    if client is not None and relative_reference(context["userId"], client.system) in client.system.users:
+        caller = _ehr_caller(ctx, client, context["userId"], None, credential.address)
+    if caller is not None:  # refused before anything is fetched when who is asking is already known
+        require(ctx, caller, Action.READ_PATIENT)
     data = gather(service.prefetch, context, request.get("prefetch"), server, token)
-    if credential.client is not None:
-        caller = _ehr_caller(ctx, credential.client, context.get("userId"), data.user, credential.address)
-    else:
-        assert credential.caller is not None
-        caller = credential.caller
-    require(ctx, caller, Action.READ_PATIENT)
+    if caller is None:  # a user known by the NPI on their own resource, which the EHR sent or let us fetch
+        assert client is not None
+        caller = _ehr_caller(ctx, client, context.get("userId"), data.user, credential.address)
+        require(ctx, caller, Action.READ_PATIENT)
     ehr = system.name if system else API_KEY_SOURCE
     brought = bring_in(ctx, caller, ehr, context["patientId"], data)
     today = date.today()
