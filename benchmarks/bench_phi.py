@@ -95,11 +95,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
 
-    loaders = {"ours": load_ours, "physionet": lambda: load_physionet(args.limit),
-               "presidio": lambda: load_presidio(args.limit)}
+    loaders = {
+        "ours": load_ours,
+        "physionet": lambda: load_physionet(args.limit),
+        "presidio": lambda: load_presidio(args.limit),
+    }
     notes: list[Note] = loaders[args.corpus]()[: args.limit or None]
-    peers = {"presidio-default": presidio_detector(), "philter-lite-default": philter_detector(),
-             "caretrail": caretrail_detector()}
+    peers = {
+        "presidio-default": presidio_detector(),
+        "philter-lite-default": philter_detector(),
+        "caretrail": caretrail_detector(),
+    }
     rows: dict[str, dict[str, float]] = {}
     for name, fn in peers.items():
         fn(notes[0].text)  # warm-up: models and word lists load once
@@ -110,15 +116,20 @@ def main() -> None:
                 fn(note.text)
             best = min(best, time.perf_counter() - started)
         report = score(notes, fn)
-        rows[name] = {"ms_per_note": round(1000 * best / len(notes), 2),
-                      "recall": report["overall"]["recall"], "precision": report["overall"]["precision"]}
+        rows[name] = {
+            "ms_per_note": round(1000 * best / len(notes), 2),
+            "recall": report["overall"]["recall"],
+            "precision": report["overall"]["precision"],
+        }
     base = rows["presidio-default"]["ms_per_note"]
     for row in rows.values():
         row["time_vs_presidio"] = round(row["ms_per_note"] / base, 2)
     out: dict[str, object] = {"corpus": args.corpus, "notes": len(notes), **rows}
     if args.corpus == "physionet":
-        out["caveat"] = ("Caretrail's shipped tagger was trained on these notes: its recall here is not a figure "
-                         "for unseen notes (see caretrail eval phi --corpus physionet --folds 5)")
+        out["caveat"] = (
+            "Caretrail's shipped tagger was trained on these notes: its recall here is not a figure "
+            "for unseen notes (see caretrail eval phi --corpus physionet --folds 5)"
+        )
     print(json.dumps(out, indent=2))
 
 

@@ -18,24 +18,32 @@ def _print_table(name: str, result: dict) -> None:
     typer.echo(f"  {'type':<16}{'gold':>6}{'pred':>6}{'recall':>9}{'precision':>11}{'F2':>8}")
     rows = {**result["per_type"], "OVERALL": overall}
     for type_name, s in rows.items():
-        typer.echo(f"  {type_name:<16}{s['gold']:>6}{s['predicted']:>6}{s['recall']:>9.3f}"
-                   f"{s['precision']:>11.3f}{s['f2']:>8.3f}")
+        typer.echo(
+            f"  {type_name:<16}{s['gold']:>6}{s['predicted']:>6}{s['recall']:>9.3f}"
+            f"{s['precision']:>11.3f}{s['f2']:>8.3f}"
+        )
 
 
 def _print_folds(report: dict) -> None:
     typer.echo(f"physionet, {report['folds']}-fold cross-validation by patient: {report['notes']} notes")
     for fold in report["per_fold"]:
         o = fold["overall"]
-        typer.echo(f"  fold {fold['fold'] + 1}: {fold['notes']:>4} notes {fold['patients']:>3} patients  "
-                   f"recall {o['recall']:.3f}  precision {o['precision']:.3f}  gold {o['gold']}  "
-                   f"threshold {fold['threshold']}")
+        typer.echo(
+            f"  fold {fold['fold'] + 1}: {fold['notes']:>4} notes {fold['patients']:>3} patients  "
+            f"recall {o['recall']:.3f}  precision {o['precision']:.3f}  gold {o['gold']}  "
+            f"threshold {fold['threshold']}"
+        )
     typer.echo(f"  {'type':<12}{'gold':>6}{'recall mean':>13}{'worst':>8}{'precision mean':>16}{'worst':>8}")
-    rows = {**report["per_type"], "OVERALL": {**report["overall"], "gold": sum(
-        f["overall"]["gold"] for f in report["per_fold"])}}
+    rows = {
+        **report["per_type"],
+        "OVERALL": {**report["overall"], "gold": sum(f["overall"]["gold"] for f in report["per_fold"])},
+    }
     for type_name, s in rows.items():
         r, p = s["recall"], s["precision"]
-        typer.echo(f"  {type_name:<12}{s['gold']:>6}{r.get('mean', 0):>13.3f}{r.get('worst', 0):>8.3f}"
-                   f"{p.get('mean', 0):>16.3f}{p.get('worst', 0):>8.3f}")
+        typer.echo(
+            f"  {type_name:<12}{s['gold']:>6}{r.get('mean', 0):>13.3f}{r.get('worst', 0):>8.3f}"
+            f"{p.get('mean', 0):>16.3f}{p.get('worst', 0):>8.3f}"
+        )
     misses = [m for fold in report["per_fold"] for m in fold["misses"]]
     typer.echo(f"  misses: {len(misses)} (all of them with --json)")
 

@@ -287,6 +287,11 @@ def fit_tagger(items: list[Prepared], folds: list[int], meta: dict[str, object] 
     """
     from assistant.redaction import tagger
 
+    if len(set(folds)) < 2:  # one fold given: split its patients in two
+        folds = patient_folds([p.note for p in items], 2)
+    if len(set(folds)) < 2:  # one patient: nothing to hold back, keep a recall-leaning threshold
+        return tagger.train([p.rows for p in items], [p.labels for p in items], threshold=0.9,  # type: ignore
+                            meta=dict(meta or {}, threshold_chosen_on="none (one patient)"))
     inner = max(set(folds), key=lambda f: (sum(1 for x in folds if x == f), -f))
     fit = [p for p, f in zip(items, folds, strict=True) if f != inner]
     check = [p for p, f in zip(items, folds, strict=True) if f == inner]

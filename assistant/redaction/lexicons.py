@@ -104,8 +104,7 @@ def known_safe() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def name_words() -> frozenset[str]:
-    return frozenset(census_first_names() | set(census_surname_ranks()) | philter_first_names()
-                     | philter_last_names())
+    return frozenset(census_first_names() | set(census_surname_ranks()) | philter_first_names() | philter_last_names())
 
 
 @lru_cache(maxsize=1)

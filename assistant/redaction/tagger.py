@@ -38,11 +38,78 @@ MODEL_PATH = Path(__file__).parent / "data" / "phi_tagger.npz"
 LABELS = ("O", "PERSON", "LOCATION", "DATE")
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 _WORDISH = re.compile(r"[A-Za-z0-9]")
-_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-             "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
-_STATES = {"al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky",
-           "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd",
-           "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc"}
+_WEEKDAYS = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+}
+_STATES = {
+    "al",
+    "ak",
+    "az",
+    "ar",
+    "ca",
+    "co",
+    "ct",
+    "de",
+    "fl",
+    "ga",
+    "hi",
+    "id",
+    "il",
+    "in",
+    "ia",
+    "ks",
+    "ky",
+    "la",
+    "me",
+    "md",
+    "ma",
+    "mi",
+    "mn",
+    "ms",
+    "mo",
+    "mt",
+    "ne",
+    "nv",
+    "nh",
+    "nj",
+    "nm",
+    "ny",
+    "nc",
+    "nd",
+    "oh",
+    "ok",
+    "or",
+    "pa",
+    "ri",
+    "sc",
+    "sd",
+    "tn",
+    "tx",
+    "ut",
+    "vt",
+    "va",
+    "wa",
+    "wv",
+    "wi",
+    "wy",
+    "dc",
+}
 
 
 @dataclass
@@ -70,7 +137,7 @@ _RUNS = re.compile(r"(.)\1{2,}")
 
 @lru_cache(maxsize=200_000)
 def _shape(word: str) -> str:
-    """"Quartermain" -> "Xxx", "7/18" -> "d/dd": letter case and digits, runs cut to two."""
+    """ "Quartermain" -> "Xxx", "7/18" -> "d/dd": letter case and digits, runs cut to two."""
     return _RUNS.sub(r"\1\1", word.translate(_SHAPE_TABLE))[:6]
 
 
@@ -91,9 +158,18 @@ def word_info(lower: str) -> tuple[str, tuple[str, ...]]:
     philter_first = lower in lexicons.philter_first_names()
     philter_last = lower in lexicons.philter_last_names()
     place = lower in single
-    for flag, on in (("safe", safe), ("eng", english), ("clin", clinical), ("cfn", census_first),
-                     ("pfn", philter_first), ("pln", philter_last), ("place", place),
-                     ("month", lower in MONTHS), ("wday", lower in _WEEKDAYS), ("state", lower in _STATES)):
+    for flag, on in (
+        ("safe", safe),
+        ("eng", english),
+        ("clin", clinical),
+        ("cfn", census_first),
+        ("pfn", philter_first),
+        ("pln", philter_last),
+        ("place", place),
+        ("month", lower in MONTHS),
+        ("wday", lower in _WEEKDAYS),
+        ("state", lower in _STATES),
+    ):
         if on:
             flags.append(flag)
     if rank is not None:
@@ -103,8 +179,9 @@ def word_info(lower: str) -> tuple[str, tuple[str, ...]]:
     if any(ch.isdigit() for ch in lower):
         coarse = "ALNUM"
     elif common:
-        coarse = "AMBIG" if (census_first or (rank is not None and rank <= 60_000)) else (
-            "SAFEPLACE" if place else "SAFE")
+        coarse = (
+            "AMBIG" if (census_first or (rank is not None and rank <= 60_000)) else ("SAFEPLACE" if place else "SAFE")
+        )
     elif name or place:  # Philter's whitelist holds some towns ("rockville"); the place list wins
         coarse = ("NAMEPLACE" if place else "NAME") if name else "PLACE"
     elif safe:
@@ -209,8 +286,15 @@ def note_rows(text: str, tags: dict[int, tuple[str, str]], rule_hits: Sequence[t
     for i, (start, end) in enumerate(tokens):
         coarse, flags = infos[i]
         lower = lowers[i]
-        row = [f"c={coarse}", f"s={shapes[i]}", f"s|c={shapes[i]}|{coarse}", f"i|s={informative}|{shapes[i]}",
-               f"i|c={informative}|{coarse}", f"w={idents[i]}", f"len={min(len(lower), 12)}"]
+        row = [
+            f"c={coarse}",
+            f"s={shapes[i]}",
+            f"s|c={shapes[i]}|{coarse}",
+            f"i|s={informative}|{shapes[i]}",
+            f"i|c={informative}|{coarse}",
+            f"w={idents[i]}",
+            f"len={min(len(lower), 12)}",
+        ]
         row += [f"f={flag}" for flag in flags]
         if coarse in ("UNK", "NAME", "PLACE", "NAMEPLACE") and len(lower) >= 5:
             row.append(f"suf={lower[-3:]}")
@@ -301,17 +385,24 @@ class TaggerModel:
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(
-            path, features=np.asarray(self.features), coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float32), threshold=np.float64(self.threshold),
+            path,
+            features=np.asarray(self.features),
+            coef=self.coef.astype(np.float32),
+            intercept=self.intercept.astype(np.float32),
+            threshold=np.float64(self.threshold),
             meta=np.asarray(json.dumps(self.meta, sort_keys=True)),
         )
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> TaggerModel:
         with np.load(path, allow_pickle=False) as data:
-            return cls([str(f) for f in data["features"]], data["coef"].astype(np.float64),
-                       data["intercept"].astype(np.float64), float(data["threshold"]),
-                       json.loads(str(data["meta"])))
+            return cls(
+                [str(f) for f in data["features"]],
+                data["coef"].astype(np.float64),
+                data["intercept"].astype(np.float64),
+                float(data["threshold"]),
+                json.loads(str(data["meta"])),
+            )
 
 
 @lru_cache(maxsize=1)
@@ -336,8 +427,11 @@ def _propagate(note: NoteRows, labels: list[str], probs: np.ndarray) -> None:
     """A name or place found with confidence is found everywhere in the note ("SON DAVID" ... "PER DAVID")."""
     found: dict[str, str] = {}
     for i, (lower, label) in enumerate(zip(note.lowers, labels, strict=True)):
-        if label in ("PERSON", "LOCATION") and probs[i][0] < 0.5 and len(lower) >= 3 and (
-            word_info(lower)[0] in _PROPAGATE
+        if (
+            label in ("PERSON", "LOCATION")
+            and probs[i][0] < 0.5
+            and len(lower) >= 3
+            and (word_info(lower)[0] in _PROPAGATE)
         ):
             found.setdefault(lower, label)
     if not found:
@@ -368,8 +462,10 @@ def spans(note: NoteRows, labels: list[str]) -> list[tuple[int, int, str]]:
 
 # --- training (scikit-learn is needed here only) --------------------------------------------------------------
 
-def gold_labels(note: NoteRows, gold: Iterable[tuple[int, int, str]], ignore: Iterable[tuple[int, int]]
-                ) -> list[str | None]:
+
+def gold_labels(
+    note: NoteRows, gold: Iterable[tuple[int, int, str]], ignore: Iterable[tuple[int, int]]
+) -> list[str | None]:
     """The training label of each word: its gold type, "O", or ``None`` (not trained on: years, phones...)."""
     gold = list(gold)
     ignore = list(ignore)
@@ -387,9 +483,17 @@ def gold_labels(note: NoteRows, gold: Iterable[tuple[int, int, str]], ignore: It
     return out
 
 
-def train(notes: Sequence[NoteRows], labels: Sequence[Sequence[str | None]], *, c: float = 0.5,
-          threshold: float = 0.5, min_count: int = 2, meta: dict[str, object] | None = None,
-          hidden: int = 0, seed: int = 0) -> TaggerModel:
+def train(
+    notes: Sequence[NoteRows],
+    labels: Sequence[Sequence[str | None]],
+    *,
+    c: float = 0.5,
+    threshold: float = 0.5,
+    min_count: int = 2,
+    meta: dict[str, object] | None = None,
+    hidden: int = 0,
+    seed: int = 0,
+) -> TaggerModel:
     """Fit the logistic regression on every labelled word of ``notes``."""
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
@@ -414,16 +518,24 @@ def train(notes: Sequence[NoteRows], labels: Sequence[Sequence[str | None]], *, 
     if hidden:
         from sklearn.neural_network import MLPClassifier
 
-        mlp = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=c, max_iter=12, random_state=seed,
-                            early_stopping=False, batch_size=256)
+        mlp = MLPClassifier(
+            hidden_layer_sizes=(hidden,), alpha=c, max_iter=12, random_state=seed, early_stopping=False, batch_size=256
+        )
         mlp.fit(x, np.asarray(y))
         out = np.zeros((hidden, len(LABELS)))
         out_b = np.full(len(LABELS), -30.0)
         for k, cls in enumerate(mlp.classes_):
             out[:, cls] = mlp.coefs_[1][:, k]
             out_b[cls] = mlp.intercepts_[1][k]
-        return TaggerModel(features, mlp.coefs_[0], mlp.intercepts_[0], threshold,
-                           dict(meta or {}, rows=len(y), alpha=c, hidden=hidden), out, out_b)
+        return TaggerModel(
+            features,
+            mlp.coefs_[0],
+            mlp.intercepts_[0],
+            threshold,
+            dict(meta or {}, rows=len(y), alpha=c, hidden=hidden),
+            out,
+            out_b,
+        )
     clf = LogisticRegression(C=c, max_iter=2000)
     clf.fit(x, np.asarray(y))
     coef = np.zeros((len(features), len(LABELS)))
@@ -432,5 +544,10 @@ def train(notes: Sequence[NoteRows], labels: Sequence[Sequence[str | None]], *, 
         coef[:, cls] = clf.coef_[k] if len(clf.classes_) > 2 else (clf.coef_[0] if k else -clf.coef_[0])
         intercept[cls] = clf.intercept_[k] if len(clf.classes_) > 2 else 0.0
     keep = np.abs(coef).max(axis=1) > 1e-4
-    return TaggerModel([f for f, k in zip(features, keep, strict=True) if k], coef[keep], intercept, threshold,
-                       dict(meta or {}, rows=len(y), c=c))
+    return TaggerModel(
+        [f for f, k in zip(features, keep, strict=True) if k],
+        coef[keep],
+        intercept,
+        threshold,
+        dict(meta or {}, rows=len(y), c=c),
+    )

@@ -22,11 +22,14 @@ def main() -> None:
     args = parser.parse_args()
     notes = load_physionet()
     items = prepare(notes)
-    model = fit_tagger(items, patient_folds(notes, 5),
-                       meta={"trained_on": f"PhysioNet deid 1.1, {len(notes)} shared notes"})
+    model = fit_tagger(
+        items, patient_folds(notes, 5), meta={"trained_on": f"PhysioNet deid 1.1, {len(notes)} shared notes"}
+    )
     model.save(args.out)  # type: ignore[attr-defined]
-    print(f"saved {args.out}: {len(model.features)} features, threshold {model.threshold}, "  # type: ignore
-          f"digest {model.digest}")  # type: ignore[attr-defined]
+    print(
+        f"saved {args.out}: {len(model.features)} features, threshold {model.threshold}, "  # type: ignore
+        f"digest {model.digest}"
+    )  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":
