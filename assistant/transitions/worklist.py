@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, false, func, or_, select, true, update
+from sqlalchemy import Engine, String, and_, any_, bindparam, false, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -40,7 +41,8 @@ from assistant.transitions.tables import TransitionEpisodeTable, TransitionSumma
 from assistant.transitions.text_lines import as_date
 
 STATES = ("open", "closed", "cancelled", "all")
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+_CHUNK = 500  # ids per IN (...) list in writes, well under SQLite's bound-parameter limit
+PANEL_CHUNK = 30_000  # ids per IN (...) list in the worklist query: SQLite takes 32,766 parameters, psycopg 65,535
 
 
 def _chunks(ids: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
@@ -132,15 +134,8 @@ def refresh(engine: Engine, store: PatientStore, patient_ids: set[str] | None, a
         .where(_window(state, as_of, episode), invalid)
     )
     stale: dict[str, list[str]] = defaultdict(list)
-    with Session(engine) as session:
-        if patient_ids is None:
-            rows = session.execute(stmt).all()
-        else:
-            rows = [
-                r
-                for chunk in _chunks(sorted(patient_ids))
-                for r in session.execute(stmt.where(episode.patient_id.in_(chunk))).all()
-            ]
+    with Session(engine) as session:  # one query over every episode: on a warm store it returns nothing
+        rows = [r for r in session.execute(stmt) if patient_ids is None or r.patient_id in patient_ids]
     for episode_id, patient_id in rows:
         stale[patient_id].append(episode_id)
     if not stale:
@@ -259,16 +254,19 @@ def query(
             rows = list(
                 session.scalars(select(summary).where(where).order_by(*_order(summary)).offset(offset).limit(limit))
             )
+        elif engine.dialect.name == "postgresql":  # the panel as one array parameter: no 10,000-item IN list
+            panel = bindparam("panel", sorted(patient_ids), type_=ARRAY(String))
+            scoped = and_(where, summary.patient_id == any_(panel))
+            total = session.scalar(select(func.count()).select_from(summary).where(scoped)) or 0
+            rows = list(session.scalars(select(summary).where(scoped).order_by(*_order(summary))
+                                        .offset(offset).limit(limit)))  # fmt: skip
         else:
             total, parts = 0, []
-            for chunk in _chunks(sorted(patient_ids), 5000):
+            for chunk in _chunks(sorted(patient_ids), PANEL_CHUNK):
                 scoped = and_(where, summary.patient_id.in_(chunk))
                 total += session.scalar(select(func.count()).select_from(summary).where(scoped)) or 0
-                parts.append(
-                    list(
-                        session.scalars(select(summary).where(scoped).order_by(*_order(summary)).limit(offset + limit))
-                    )
-                )
+                parts.append(list(session.scalars(select(summary).where(scoped).order_by(*_order(summary))
+                                                  .limit(offset + limit))))  # fmt: skip
             rows = list(heapq.merge(*parts, key=_key))[offset : offset + limit]
     return Page(total, [_entry(row, as_of) for row in rows])
 
