@@ -41,7 +41,7 @@ from tests.helpers_auth import bearer
 
 ADMIN = Caller("ops", "admin", "cli")
 CM = Caller("cm", "care_manager", "cli")
-GUS, FAY, DOT, DAN = "8TX8JJ8JJ88", "1TX1AA1AA11", "5TX5FF5FF55", "9TX9KK9KK99"
+GUS, FAY, DOT, DAN, HAL = "8TX8JJ8JJ88", "1TX1AA1AA11", "5TX5FF5FF55", "9TX9KK9KK99", "2TX2HH2HH22"
 LOINC = "http://loinc.org"
 
 
@@ -84,6 +84,21 @@ def dan_records() -> dict[str, Any]:
     return {**base, "entry": [*base["entry"], *({"resource": r} for r in extra)]}
 
 
+def hal_records() -> dict[str, Any]:
+    """A discharge summary laid out as headed lists (as the demo generator and many EHR exports write them)."""
+    p = "tx-hal"
+    text = ("DISCHARGE SUMMARY\n\nDischarge Diagnoses:\n1. Fracture of neck of femur after a fall\n"
+            "2. Type 2 diabetes mellitus\n\nPending Results:\nNone.\n\nFollow-up:\n"
+            "- Primary care with Dr. Claire Moreau within 14 days.\n\nHome Health/DME:\n"
+            "Rolling walker and shower chair ordered.\n\nPatient Education:\n"
+            "Diagnosis, medicines and warning signs reviewed with teach-back.\n"
+            "Check blood sugar before meals and at bedtime; bring the log to follow-up.\n\nRed Flags:\n"
+            "Call for fever over 38.3 C, confusion, or new or worse pain.\n")  # fmt: skip
+    return b.bundle(b.patient(p, HAL, "Hale", "Hal"), b.coverage(p),
+                    b.encounter("enc-hal", p, "IMP", "2026-10-24T08:00:00-04:00", "2026-10-28T12:00:00-04:00", "home"),
+                    b.note("ds-hal", p, "2026-10-28T15:00:00-04:00", text))  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("transitions-work")
@@ -97,6 +112,7 @@ def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: py
                        ("fhir-patient-died", "dot")):  # fmt: skip
         (records / f"{stem}.json").write_text(json.dumps(scenarios[name]["bundle.json"]), encoding="utf-8")
     (records / "dan.json").write_text(json.dumps(dan_records()), encoding="utf-8")
+    (records / "hal.json").write_text(json.dumps(hal_records()), encoding="utf-8")
     summary = ingest_paths(ctx.ingest_deps, [records])
     assert summary.errors == [], summary.as_dict()
     ids = {name: ctx.patients.resolve_patient(mbi).id for name, mbi in
@@ -139,7 +155,7 @@ def test_fall_dual_spanish_homebound_items_each_cite_the_record_and_the_sentence
     assert _item(result, "transport")["due"] == "2026-12-11"
     assert _item(result, "homebound")["status"] == "open"
     assert _item(result, "home-health")["due"] == "2026-12-08"
-    assert _item(result, "tfu-diabetes")["due"] == "2026-12-18"
+    assert "tfu-diabetes" not in {i["id"] for i in result["items"]}  # diabetes is not what the stay was for
     assert result["complexity"]["level"] == "high" and "insulin" in result["complexity"]["explanation"]
     assert "access" not in {i["id"] for i in result["items"]}  # the walker is equipment, not counted twice
 
@@ -165,6 +181,20 @@ def test_knowledge_citations_have_the_guidance_span_shape(world: Any) -> None:
         assert cite(sentence) == {"type": "knowledge", **knowledge_span(world["ctx"].engine, *sentence)}
     with pytest.raises(MissingKnowledge):
         cite(("tcm", "A sentence the knowledge base does not hold."))
+
+
+def test_headed_lists_give_items_for_their_lines_not_their_headings(world: Any) -> None:
+    result = transitions.checklist(world["ctx"], ADMIN, HAL, as_of=date(2026, 10, 29))
+    ids = [i["id"] for i in result["items"]]
+    follow = [i for i in result["items"] if i["category"] == "follow_up"]
+    assert [f["text"].split('"')[1] for f in follow] == ["- Primary care with Dr. Claire Moreau within 14 days."]
+    assert follow[0]["due"] == "2026-11-10"
+    assert not any(i["category"] == "pending_result" for i in result["items"])  # "Pending Results: None."
+    warnings = [i for i in result["items"] if i["id"].startswith("warning-")]
+    assert len(warnings) == 1 and "fever over 38.3 C" in warnings[0]["text"]  # not "warning signs reviewed"
+    assert "equipment" in ids and "home-health" not in ids  # the heading names home health; the line is DME
+    assert {"falls-steadi", "falls-referral"} <= set(ids)
+    assert "tfu-diabetes" not in ids  # diabetes is a secondary diagnosis of a fall admission
 
 
 def test_daily_weights_take_the_threshold_and_no_warning_repeats_it(world: Any) -> None:

@@ -96,9 +96,13 @@ def _coded(code: Code | None, icd10: tuple[str, ...], snomed: frozenset[str]) ->
     return (code.system == "snomed" and code.code in snomed) or (code.system != "snomed" and value.startswith(icd10))
 
 
-def has(stay: Stay, condition: TfuCondition) -> list[Diagnosis]:
+def has(stay: Stay, condition: TfuCondition, principal_only: bool = True) -> list[Diagnosis]:
+    """The stay's diagnoses of this condition; by default only the principal ones (what the stay was for)."""
     return [
-        d for d in stay.diagnoses if _coded(d.code, condition.icd10, condition.snomed) or condition.words.search(d.text)
+        d
+        for d in stay.diagnoses
+        if (d.principal or not principal_only)
+        and (_coded(d.code, condition.icd10, condition.snomed) or condition.words.search(d.text))
     ]
 
 
@@ -108,7 +112,7 @@ def items(stay: Stay, where: Setting, claimed: set[int]) -> list[Item]:
         diagnoses = has(stay, condition)
         if diagnoses:
             found.append(_timely_follow_up(stay, condition, diagnoses))
-    weights = _daily_weights(stay, bool(has(stay, CONDITIONS[0])), claimed)
+    weights = _daily_weights(stay, bool(has(stay, CONDITIONS[0], principal_only=False)), claimed)
     if weights is not None:
         found.append(weights)
     found.extend(_falls(stay))

@@ -17,13 +17,14 @@ from assistant.transitions import knowledge as k
 from assistant.transitions.followups import PENDING
 from assistant.transitions.item import Item, text_id
 from assistant.transitions.sources import record_citation
-from assistant.transitions.stay import Line, Stay
+from assistant.transitions.stay import Line, Stay, is_heading
 
 TRIGGER = re.compile(
-    r"\b(call|contact|return to|go to|come back|seek|dial|911|9-1-1|emergency|if you (?:notice|"
-    r"experience|have|develop|feel|gain|get|see)|warning signs?|red flags?|watch for)\b",
+    r"\b(call|contact|return to|go to|come back|seek|dial|911|9-1-1|emergency|if you (?:notice|experience|have|develop|"
+    r"feel|gain|get|see)|watch for)\b",
     re.IGNORECASE,
 )
+DONE_ALREADY = re.compile(r"\b(reviewed|discussed|provided|completed|taught|given|explained)\b", re.IGNORECASE)
 SYMPTOM = re.compile(
     r"\b(pain|bleed\w*|fever|chills|short(?:ness)? of breath|breath\w*|swell\w*|dizz\w*|faint\w*|"
     r"light-?headed\w*|vomit\w*|nausea|weight|gain\w*|worse\w*|chest|confus\w*|redness|stools?|urin\w*|"
@@ -36,7 +37,9 @@ LIST_WORDS = 12
 
 
 def is_warning(text: str) -> bool:
-    return TRIGGER.search(text) is not None and SYMPTOM.search(text) is not None and PENDING.search(text) is None
+    """An instruction to call or come back when a symptom appears (not a note that teaching was done)."""
+    return (TRIGGER.search(text) is not None and SYMPTOM.search(text) is not None and PENDING.search(text) is None
+            and DONE_ALREADY.search(text) is None)  # fmt: skip
 
 
 def items(stay: Stay, claimed: set[int]) -> list[Item]:
@@ -78,7 +81,7 @@ def warning_signs(stay: Stay, claimed: set[int]) -> list[Item]:
         while index < len(clauses):
             clause = clauses[index]
             index += 1
-            if clause.span.start in claimed or not is_warning(clause.text):
+            if clause.span.start in claimed or is_heading(clause) or not is_warning(clause.text):
                 continue
             group = [clause]
             if clause.text.rstrip().endswith(":"):

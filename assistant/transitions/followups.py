@@ -19,7 +19,7 @@ from assistant.records.model import DocumentSection, Practitioner
 from assistant.transitions import knowledge as k
 from assistant.transitions.item import Item, text_id
 from assistant.transitions.sources import record_citation
-from assistant.transitions.stay import PLAN_LOINC, Line, Stay
+from assistant.transitions.stay import PLAN_LOINC, Line, Stay, is_heading
 from assistant.transitions.text_lines import explicit_date, interval_days
 
 FOLLOW_UP = re.compile(
@@ -82,6 +82,23 @@ def responsible(stay: Stay) -> tuple[str, list[dict[str, Any]]]:
     return "the discharging physician or the PCP (the record names neither)", []
 
 
+def names_an_appointment(text: str) -> bool:
+    """A follow-up word that names an appointment ("follow up with Dr. Patel", "appointment in 1 week"), not one
+    that only points at one ("bring the log to follow-up")."""
+    for match in FOLLOW_UP.finditer(text):
+        before = text[: match.start()].lower().split()[-2:]
+        after = text[match.end() :].lower().split()[:1]
+        pointing = any(w in ("to", "at", "before", "until", "for", "your") for w in before)
+        if (
+            match.group(0).lower().startswith("follow")
+            and pointing
+            and not (after and after[0] in ("with", "in", "within", "on", "at", "appointment", "visit"))
+        ):
+            continue
+        return True
+    return False
+
+
 def _not_an_appointment(line: Line) -> bool:
     """Plan-of-treatment header rows, sub-headings ("Planned Observations") and goals."""
     text = line.text
@@ -105,7 +122,7 @@ def follow_up_items(stay: Stay, claimed: set[int]) -> list[Item]:
         in_plan = section.loinc == PLAN_LOINC
         for clause in stay.clauses_of(stored):
             key = " ".join(clause.text.lower().split())
-            if key in seen or clause.span.start in claimed:
+            if key in seen or clause.span.start in claimed or is_heading(clause):
                 continue
             if PENDING.search(clause.text):
                 seen.add(key)
@@ -129,7 +146,7 @@ def follow_up_items(stay: Stay, claimed: set[int]) -> list[Item]:
                 continue
             if in_plan and _not_an_appointment(clause):
                 continue
-            if not in_plan and not FOLLOW_UP.search(clause.text):
+            if not in_plan and not names_an_appointment(clause.text):
                 continue
             seen.add(key)
             follow_ups.append(_follow_up(stay, clause, section))

@@ -17,7 +17,7 @@ from assistant.records.model import Condition, Coverage, Observation, Order
 from assistant.transitions import knowledge as k
 from assistant.transitions.item import Item
 from assistant.transitions.sources import StoredRecord, read_patient_entries, record_citation
-from assistant.transitions.stay import Line, Stay
+from assistant.transitions.stay import Line, Stay, is_heading
 from assistant.transitions.text_lines import as_date
 
 HOME_HEALTH = re.compile(
@@ -69,7 +69,7 @@ def _matches(pattern: re.Pattern[str], clauses: list[Line]) -> list[Line]:
     seen: set[int] = set()
     found = []
     for clause in clauses:
-        if pattern.search(clause.text) and clause.span.start not in seen:
+        if pattern.search(clause.text) and clause.span.start not in seen and not is_heading(clause):
             seen.add(clause.span.start)
             found.append(clause)
     return found

@@ -53,13 +53,25 @@ class Line:
         return self.stored.record
 
 
+def is_heading(line: Line) -> bool:
+    """The section's own title line ("Follow-up:", "Pending Results:") or a short label ending in a colon."""
+    text = line.text.strip()
+    title = (line.section.title or "").strip().rstrip(":").lower()
+    return text.rstrip(":").strip().lower() == title or (text.endswith(":") and len(text.split()) <= 3)
+
+
 @dataclass(frozen=True)
 class Diagnosis:
-    """A diagnosis of this stay: a coded condition or encounter reason, or a line of a diagnosis section."""
+    """A diagnosis of this stay: a coded condition or encounter reason, or a line of a diagnosis section.
+
+    ``principal``: the reason for the stay (the first reason of a stay encounter or DG1, the first line of a
+    diagnosis section, or a coded condition of the stay when no encounter names a reason); the others are
+    secondary (a diabetes listed on a fall admission)."""
 
     code: Code | None
     text: str
     citation: dict[str, Any]
+    principal: bool = True
 
 
 @dataclass(frozen=True)
@@ -186,25 +198,32 @@ class Stay:
         """Coded conditions and reasons of the stay's encounters, and the lines of its diagnosis sections."""
         found: list[Diagnosis] = []
         stay = set(self.episode.encounter_ids)
-        for stored in self.of_kind(Condition):
-            cond = stored.record
-            assert isinstance(cond, Condition)
-            if cond.encounter_id in stay:
-                found.append(Diagnosis(cond.code, cond.code.display or cond.code.code, record_citation(stored)))
+        reasons: list[Diagnosis] = []
         for stored in self.of_kind(Encounter):  # FHIR reasonCode, HL7 DG1
             encounter = stored.record
             assert isinstance(encounter, Encounter)
             if encounter.id in stay:
-                for reason in encounter.reasons:
-                    found.append(Diagnosis(reason, reason.display or reason.code, record_citation(stored)))
+                for n, reason in enumerate(encounter.reasons):
+                    reasons.append(Diagnosis(reason, reason.display or reason.code, record_citation(stored), n == 0))
+        for stored in self.of_kind(Condition):
+            cond = stored.record
+            assert isinstance(cond, Condition)
+            if cond.encounter_id in stay:
+                text = cond.code.display or cond.code.code
+                found.append(Diagnosis(cond.code, text, record_citation(stored), not reasons))
+        found.extend(reasons)
         for stored in self.summary_sections:
             section = stored.record
             assert isinstance(section, DocumentSection)
             if section.loinc in DISCHARGE_DIAGNOSIS_LOINC:
+                first = True
                 for line in self.lines_of(stored):
-                    if " | " in line.text and line.text.lower().startswith(("name |", "diagnosis |")):
-                        continue  # a table header
-                    found.append(Diagnosis(None, line.text, self.line_citation(line)))
+                    if is_heading(line) or (
+                        " | " in line.text and line.text.lower().startswith(("name |", "diagnosis |"))
+                    ):
+                        continue  # the section's title or a table header
+                    found.append(Diagnosis(None, line.text, self.line_citation(line), first))
+                    first = False
         return found
 
     # -- what the record shows happened after discharge ----------------------------------------------------
