@@ -183,6 +183,25 @@ def test_knowledge_citations_have_the_guidance_span_shape(world: Any) -> None:
         cite(("tcm", "A sentence the knowledge base does not hold."))
 
 
+def test_without_the_knowledge_base_a_checklist_is_refused_but_deadlines_are_still_read(tmp_path: Path) -> None:
+    from assistant.guidance.citations import MissingKnowledge
+    from assistant.transitions import episodes
+    from assistant.transitions.checklist import build_checklist
+
+    ctx = open_context(Settings(data_dir=tmp_path / "data"))
+    (tmp_path / "a03.hl7").write_text(b.adt("A03", "NK1", "MRN-NK^^^GOODHOSP^MR", "Nokes^Nia^^^^^L||19400101|F",
+                                            "V-NK", "20261120140000", "20261120140500"), encoding="utf-8")  # fmt: skip
+    assert ingest_paths(ctx.ingest_deps, [tmp_path / "a03.hl7"]).errors == []
+    with pytest.raises(MissingKnowledge):  # a person is never shown an item without its protocol sentence (503)
+        transitions.checklist(ctx, ADMIN, "MRN-NK", as_of=date(2026, 11, 21))
+    patient = ctx.patients.resolve_patient("MRN-NK")
+    episodes.sync(ctx.engine, {patient.id})
+    built = build_checklist(ctx.engine, episodes.list_episodes(ctx.engine, {patient.id})[0], date(2026, 11, 21))
+    contact = next(i for i in built.items if i.id == "tcm-contact")
+    assert contact.due == date(2026, 11, 24)  # what the guidance TCM rule reads
+    assert {c.get("indexed") for c in contact.citations if c.get("doc_id") == "tcm"} == {False}
+
+
 def test_headed_lists_give_items_for_their_lines_not_their_headings(world: Any) -> None:
     result = transitions.checklist(world["ctx"], ADMIN, HAL, as_of=date(2026, 10, 29))
     ids = [i["id"] for i in result["items"]]

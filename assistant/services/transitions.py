@@ -207,4 +207,4 @@ def _build(ctx: AppContext, episode: Episode, as_of: date) -> tuple[Checklist, l
     history = episodes.list_episodes(ctx.engine, {episode.patient_id})
     records = read_patient_records(ctx.engine, episode.patient_id)
     patient = ctx.patients.get_patient(episode.patient_id)
-    return build_checklist(ctx.engine, episode, as_of, history, records, patient), records
+    return build_checklist(ctx.engine, episode, as_of, history, records, patient, KnowledgeCites(ctx.engine)), records

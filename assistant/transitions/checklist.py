@@ -97,9 +97,14 @@ def build_checklist(
     actions: list[item_actions.Action] | None = None,
 ) -> Checklist:
     """The checklist of ``episode`` as of ``as_of``; ``history`` is the patient's other episodes (readmissions),
-    ``patient`` their store row (language, deceased), ``actions`` what people did to the items (read when None)."""
+    ``patient`` their store row (language, deceased), ``actions`` what people did to the items (read when None).
+
+    ``cite``: the service layer, the worklist and the eval pass a strict ``KnowledgeCites`` (a sentence missing from
+    the index raises); without one, a document not indexed at all is named without a span, for readers that use
+    only the dates and statuses (the guidance TCM rule, which cites its own sentences)."""
     records = records if records is not None else read_patient_records(engine, episode.patient_id)
-    stay = Stay(engine, episode, as_of, history or [], records, cite or KnowledgeCites(engine), patient)
+    cite = cite or KnowledgeCites(engine, strict=False)  # callers that show the checklist pass a strict one
+    stay = Stay(engine, episode, as_of, history or [], records, cite, patient)
     where = tcm.setting(stay)
     medication_records = stay.of_kind(Medication)
     after = meds.discharge_list(stay.summary_sections, medication_records, set(episode.encounter_ids), stay.discharged)

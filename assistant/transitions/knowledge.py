@@ -257,10 +257,13 @@ class KnowledgeCites:
     """Knowledge citations for one request: the knowledge chunks read once, each sentence found once.
 
     The citation has exactly the shape ``knowledge_span`` gives (the guidance rules' citations); a sentence not
-    found in the chunks read is handed to ``knowledge_span``, which raises the standard ``MissingKnowledge``."""
+    found in the chunks read is handed to ``knowledge_span``, which raises the standard ``MissingKnowledge``.
+    ``strict=False`` (only for readers that never show the citations) names a sentence of a document that is not
+    indexed at all instead of raising."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, strict: bool = True) -> None:
         self.engine = engine
+        self.strict = strict
         self._found: dict[Sentence, dict[str, Any]] = {}
         self._chunks: dict[str, list[Any]] | None = None
 
@@ -290,6 +293,11 @@ class KnowledgeCites:
                 "quote": sentence, "source_uri": row.source_uri, "chunk_id": row.chunk_id, "chunk_sha256": row.sha256,
                 "patient_id": None, "source_urls": list((row.meta or {}).get("source_urls", [])),
             }  # fmt: skip
+        if not self.strict and doc_id not in self._load():
+            # The document is not indexed here at all: a reader that only needs dates and statuses (the guidance
+            # TCM rule) still gets them; the sentence is named but has no span. Every caller that shows a checklist
+            # to a person passes a strict instance, which raises instead.
+            return {"doc_id": doc_id, "source_uri": f"knowledge/{doc_id}.md", "quote": sentence, "indexed": False}
         return knowledge_span(self.engine, doc_id, sentence)
 
     def __call__(self, sentence: Sentence) -> dict[str, Any]:
