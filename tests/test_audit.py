@@ -11,6 +11,7 @@ from sqlalchemy.exc import DatabaseError
 from assistant.audit.log import AuditLog, audit_log_for
 from assistant.context import open_context
 from assistant.db import init_db
+from assistant.prompts import load_prompt
 from assistant.services.answers import ask
 from assistant.services.caller import Caller
 from assistant.settings import Settings
@@ -77,7 +78,9 @@ def test_every_answer_is_audited_before_it_returns(knowledge_ctx) -> None:  # ty
     assert row is not None
     assert row.user == "nurse-7" and row.role == "care_manager" and row.event == "ask"
     assert row.payload["answer"] == result["answer"]
-    assert row.payload["prompt_version"] == "answer.composer/1"
+    # The audit names the prompt that actually wrote the answer: the newest composer template on disk.
+    newest = load_prompt("answer/composer", prompts_dir=knowledge_ctx.settings.prompts_dir)
+    assert row.payload["prompt_version"] == newest.ref == "answer.composer/2"
     assert row.payload["model"].startswith("caretrail-grounded-composer")
     assert row.payload["retrieved"] and all(len(r["sha256"]) == 64 for r in row.payload["retrieved"])
     assert [c["sha256"] for c in row.payload["citations"]] == [c["sha256"] for c in result["citations"]]
