@@ -1,8 +1,11 @@
 // Exchange an access key for a session cookie (Secure, HttpOnly); the key itself is not kept by the page.
-"use strict";
+import { applyTheme } from "/ui/theme.js";
 
+applyTheme();
 const form = document.getElementById("login-form");
 const error = document.getElementById("error");
+// A SMART launch or a bookmark may carry the patient to open; it survives the sign-in.
+const next = new URLSearchParams(window.location.search).get("next") || "/";
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -16,7 +19,7 @@ form.addEventListener("submit", async (event) => {
   });
   input.value = "";
   if (response.ok) {
-    window.location.assign("/");
+    window.location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/");
     return;
   }
   const body = await response.json().catch(() => ({}));
