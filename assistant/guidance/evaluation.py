@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from assistant.item_scores import ItemScores, ratio
 from assistant.settings import REPO_ROOT
 
 DEFAULT_SCENARIOS = REPO_ROOT / "evals" / "guidance" / "scenarios"
@@ -32,12 +33,8 @@ class Scenario:
 
 
 @dataclass
-class GuidanceEval:
+class GuidanceEval(ItemScores):
     scenarios: int = 0
-    expected: int = 0
-    produced: int = 0
-    matched: int = 0
-    due_correct: int = 0
     citations: int = 0
     citations_valid: int = 0
     per_rule: dict[str, Counter[str]] = field(default_factory=dict)
@@ -49,20 +46,8 @@ class GuidanceEval:
     produced_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per scenario, for review
 
     @property
-    def recall(self) -> float:
-        return self.matched / self.expected if self.expected else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.matched / self.produced if self.produced else 1.0
-
-    @property
-    def due_accuracy(self) -> float:
-        return self.due_correct / self.matched if self.matched else 1.0
-
-    @property
     def citation_validity(self) -> float:
-        return self.citations_valid / self.citations if self.citations else 1.0
+        return ratio(self.citations_valid, self.citations)
 
     def to_dict(self) -> dict[str, Any]:
         counts = {rule: {k: tally[k] for k in ("expected", "produced", "matched", "due_correct", "extra")}

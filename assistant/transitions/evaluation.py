@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from assistant.item_scores import ItemScores, ratio
 from assistant.settings import REPO_ROOT
 
 DEFAULT_SCENARIOS = REPO_ROOT / "evals" / "transitions" / "scenarios"
@@ -40,13 +41,9 @@ class Scenario:
 
 
 @dataclass
-class TransitionsEval:
+class TransitionsEval(ItemScores):
     scenarios: int = 0
     skipped: list[dict[str, Any]] = field(default_factory=list)
-    expected: int = 0
-    produced: int = 0
-    matched: int = 0
-    due_correct: int = 0
     status_checked: int = 0
     status_correct: int = 0
     med_tp: int = 0
@@ -65,20 +62,8 @@ class TransitionsEval:
     milliseconds: list[float] = field(default_factory=list)
 
     @property
-    def recall(self) -> float:
-        return self.matched / self.expected if self.expected else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.matched / self.produced if self.produced else 1.0
-
-    @property
-    def due_accuracy(self) -> float:
-        return self.due_correct / self.matched if self.matched else 1.0
-
-    @property
     def status_accuracy(self) -> float:
-        return self.status_correct / self.status_checked if self.status_checked else 1.0
+        return ratio(self.status_correct, self.status_checked)
 
     @property
     def med_f1(self) -> float:
