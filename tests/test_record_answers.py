@@ -506,3 +506,95 @@ def test_cclf_claim_lines(tmp_path: Path) -> None:
         assert Path(citation["source_path"]).read_text().splitlines()[number - 1].startswith(citation["record_id"][:13])
     diagnoses = answer_record_question(store, patient.id, "What are her diagnoses?", AS_OF)
     assert diagnoses is not None and "I5023 is on 2 claim line(s)" in diagnoses.text
+
+
+# -- through the service layer and the API: the panel check, the audit, opening a record citation ---------------
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from assistant.context import open_context
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("record-answers-served")
+    ctx = open_context(Settings(data_dir=root / "data", rate_limit="100000/minute",
+                                auth_failure_limit="100000/minute"))  # fmt: skip
+    for name, bundle in (("ann.json", ann_bundle()), ("bo.json", bo_bundle())):
+        (root / name).write_text(json.dumps(bundle), encoding="utf-8")
+        ingest(ctx.patients, root / name)
+    ids = {name: ctx.patients.resolve_patient(mbi).id for name, mbi in (("ann", MBI_ANN), ("bo", MBI_BO))}
+    ctx.patients.assign_panel("cm", [ids["ann"]])
+    return {"ctx": ctx, "ids": ids}
+
+
+def test_service_answers_from_the_record_and_audits_first(served: dict[str, Any]) -> None:
+    from assistant.audit.log import audit_log_for
+    from assistant.errors import PermissionDenied
+    from assistant.services.answers import ask as service_ask
+    from assistant.services.caller import Caller
+
+    ctx, cm = served["ctx"], Caller("cm", "care_manager", "cli")
+    result = service_ask(ctx, cm, "What medications changed at discharge?", patient_ref=MBI_ANN, as_of=AS_OF)
+    assert result["source"] == "record" and result["patient_id"] == served["ids"]["ann"]
+    assert "Metoprolol" in result["answer"] and "Furosemide" in result["answer"]
+    row = audit_log_for(ctx).get(result["audit_id"])
+    assert row is not None and row.event == "ask" and row.patient_id == served["ids"]["ann"]
+    assert row.payload["source"] == "record" and row.payload["answer"] == result["answer"]
+    assert {c["record_id"] for c in row.payload["citations"]} >= {"furo-home", "furo-dc", "metoprolol-dc"}
+    assert audit_log_for(ctx).verify().ok
+    with pytest.raises(PermissionDenied):
+        service_ask(ctx, cm, "What is his most recent A1c?", patient_ref=MBI_BO, as_of=AS_OF)
+
+
+def test_record_citations_open_like_sources(served: dict[str, Any]) -> None:
+    from assistant.audit.log import audit_log_for
+    from assistant.errors import PermissionDenied
+    from assistant.services.answers import ask as service_ask
+    from assistant.services.caller import Caller
+    from assistant.services.sources import open_source
+
+    ctx, cm = served["ctx"], Caller("cm", "care_manager", "cli")
+    result = service_ask(ctx, cm, "What is her most recent A1c?", patient_ref=MBI_ANN, as_of=AS_OF)
+    [citation] = result["citations"]
+    assert citation["chunk_id"].startswith("record:")
+    opened = open_source(ctx, cm, citation["chunk_id"], citation["start"], citation["end"])
+    assert opened["sha256"] == citation["chunk_sha256"]  # what opens is what the answer was read from
+    assert opened["record"]["value"] == 9.4 and opened["record"]["id"] == "a1c-oct"
+    assert json.loads(opened["source_excerpt"])["valueQuantity"]["value"] == 9.4  # the FHIR resource itself
+    assert audit_log_for(ctx).get(opened["audit_id"]).event == "source.open"  # type: ignore[union-attr]
+    with pytest.raises(PermissionDenied):
+        open_source(ctx, Caller("cm-other", "care_manager", "cli"), citation["chunk_id"])
+    # A narrative line opens at its span: the section text with the quoted line marked.
+    pending = service_ask(ctx, cm, "Is anything pending at discharge?", patient_ref=MBI_ANN, as_of=AS_OF)
+    line = next(c for c in pending["citations"] if c["kind"] == "section")
+    shown = open_source(ctx, cm, line["chunk_id"], line["start"], line["end"])
+    marked = shown["text"][shown["highlight"]["start"] : shown["highlight"]["end"]]
+    assert marked == line["quote"] and "BNP" in marked
+
+
+def test_api_returns_record_citations_in_the_ask_contract(served: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+    from assistant.api.deps import get_ctx
+    from tests.helpers_auth import bearer
+
+    ctx = served["ctx"]
+    app = create_app(ctx.settings)
+    app.dependency_overrides[get_ctx] = lambda: ctx
+    with TestClient(app) as client:
+        headers = bearer(ctx, "care_manager", "cm")
+        got = client.post("/v1/ask", json={"question": "Is anything pending at discharge?", "patient_id": MBI_ANN},
+                          headers=headers)  # fmt: skip
+        assert got.status_code == 200, got.text
+        body = got.json()
+        assert body["schema"] == "caretrail.ask/1" and body["source"] == "record" and len(body["sentences"]) == 2
+        order = next(c for c in body["citations"] if c["record_id"] == "bnp-order")
+        assert order["resource_type"] == "ServiceRequest" and order["fields"]["status"] == "active"
+        opened = client.get(f"/v1/sources/{order['chunk_id']}", headers=headers)
+        assert opened.status_code == 200 and opened.json()["record"]["id"] == "bnp-order"
+        other = bearer(ctx, "care_manager", "cm-other")
+        assert client.get(f"/v1/sources/{order['chunk_id']}", headers=other).status_code == 403
+        refused = client.post("/v1/ask", json={"question": "What is his most recent A1c?", "patient_id": MBI_BO},
+                              headers=headers)  # fmt: skip
+        assert refused.status_code == 403 and "6.1" not in refused.text

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from assistant.record_answers.opening import opened_text, record_ref
 from assistant.records.tables import RecordTable
 from assistant.transitions.sources import StoredRecord, record_citation
 
@@ -74,11 +75,19 @@ def resource_type(stored: StoredRecord) -> str:
     return record.kind
 
 
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def cite_fields(stored: StoredRecord, paths: Iterable[str]) -> dict[str, Any]:
-    """Cite a structured record by the fields a sentence states, each read back from the stored record itself."""
+    """Cite a structured record by the fields a sentence states, each read back from the stored record itself.
+
+    ``start``/``end`` span the whole of what opening the record shows (``opening.opened_text``)."""
     payload = stored.record.model_dump(mode="json")
     fields = {path: value for path in paths if (value := value_at(payload, path)) not in (None, "", [])}
-    citation = record_citation(stored)
+    text, _base = opened_text(payload)
+    citation = record_citation(stored, 0, len(text))
+    citation["opened_sha256"] = _sha256(text)
     citation["fields"] = fields
     citation["quote"] = "; ".join(f"{path}: {shown(value)}" for path, value in fields.items())
     citation["resource_type"] = resource_type(stored)
@@ -88,6 +97,7 @@ def cite_fields(stored: StoredRecord, paths: Iterable[str]) -> dict[str, Any]:
 def cite_span(stored: StoredRecord, start: int, end: int, quote: str, chunk_id: str | None) -> dict[str, Any]:
     """Cite the exact span of a narrative section (source offsets), and the index chunk that holds it."""
     citation = record_citation(stored, start, end, quote=quote, chunk_id=chunk_id)
+    citation["opened_sha256"] = _sha256(opened_text(stored.record.model_dump(mode="json"))[0])
     citation["resource_type"] = resource_type(stored)
     return citation
 
@@ -96,6 +106,7 @@ def as_ask_citation(n: int, citation: dict[str, Any], patient_id: str) -> dict[s
     """The record citation with the keys every ``caretrail.ask/1`` citation has (``doc_id``, ``title``, ``section``,
     ``sha256`` of the quote, ``source_uri``, ``chunk_id``...), so a reader of the contract needs no second shape."""
     quote = citation.get("quote") or ""
+    ref = record_ref(citation["document_id"], citation["kind"], citation.get("record_id"))
     return {
         "n": n,
         "type": "record",
@@ -104,11 +115,12 @@ def as_ask_citation(n: int, citation: dict[str, Any], patient_id: str) -> dict[s
         "section": citation["locator"],
         "start": citation.get("start"),
         "end": citation.get("end"),
-        "sha256": hashlib.sha256(quote.encode("utf-8")).hexdigest(),
+        "sha256": _sha256(quote),
         "quote": quote,
         "source_uri": f"{citation['source_path']}#{citation['locator']}",
-        "chunk_id": citation.get("chunk_id"),
-        "chunk_sha256": None,
+        "chunk_id": ref,  # opens with GET /v1/sources/{chunk_id}, as a narrative citation does
+        "chunk_sha256": citation.get("opened_sha256"),
+        "index_chunk_id": citation.get("chunk_id"),  # the patient index chunk holding a cited line, if indexed
         "patient_id": patient_id,
         "source_urls": [],
         "document_id": citation["document_id"],
@@ -144,6 +156,9 @@ def check_citation(engine: Engine, patient_id: str, citation: dict[str, Any]) ->
     if {owner for owner, _payload in stored} != {patient_id}:
         return "the cited record belongs to another patient"
     payload = found[0]
+    opened = citation.get("chunk_sha256") or citation.get("opened_sha256")
+    if opened and _sha256(opened_text(payload)[0]) != opened:
+        return "the record has changed since it was read"
     fields = citation.get("fields") or {}
     for path, value in fields.items():
         if value_at(payload, path) != value:

@@ -37,6 +37,7 @@ from assistant.record_answers.questions import (
     CLAIMS,
     CONDITIONS,
     ENCOUNTERS,
+    FOLLOW_UPS,
     MEDICATION_CHANGES,
     MEDICATIONS,
     OBSERVATION,
@@ -98,9 +99,15 @@ class PatientRecord:
         self.as_of = as_of
 
     @cached_property
+    def everything(self) -> list[StoredRecord]:
+        """Every stored record of the patient, later ones included (a visit booked for next week)."""
+        return read_patient_records(self.engine, self.patient_id)
+
+    @cached_property
     def records(self) -> list[StoredRecord]:
+        """The records dated on or before the as-of date, and undated ones: what was known on that day."""
         found = []
-        for stored in read_patient_records(self.engine, self.patient_id):
+        for stored in self.everything:
             when = effective_time(stored.record)
             if when is None or when.date() <= self.as_of:
                 found.append(stored)
@@ -142,7 +149,7 @@ def facts_for(record: PatientRecord, question: RecordQuestion) -> Found:
     readers: dict[str, Callable[[PatientRecord, RecordQuestion], Found]] = {
         OBSERVATION: observation_facts, MEDICATION_CHANGES: medication_change_facts, PENDING: pending_facts,
         MEDICATIONS: medication_facts, CONDITIONS: condition_facts, ENCOUNTERS: encounter_facts,
-        CLAIMS: claim_facts, ALLERGIES: allergy_facts,
+        CLAIMS: claim_facts, ALLERGIES: allergy_facts, FOLLOW_UPS: follow_up_facts,
     }  # fmt: skip
     return readers[question.kind](record, question)
 
@@ -277,24 +284,31 @@ def medication_change_facts(record: PatientRecord, question: RecordQuestion) -> 
     return Found([], f"the medication lists of the {discharged.isoformat()} discharge show no change")
 
 
-def _narrative_pending(record: PatientRecord) -> list[Fact]:
+def _checklist_lines(record: PatientRecord, category: str) -> list[tuple[Any, StoredRecord, dict[str, Any]]]:
+    """The checklist items of one category read from a discharge-summary line: (item, section, line citation)."""
     checklist = record.checklist
     if checklist is None:
         return []
-    facts = []
+    found = []
     for item in checklist.items:
-        if item.category != "pending_result":
+        if item.category != category:
             continue
         line = next((c for c in item.citations if c.get("type") == "record" and c.get("quote")), None)
         stored = record.find(line) if line else None
-        if line is None or stored is None:
-            continue
+        if line is not None and stored is not None and isinstance(stored.record, DocumentSection):
+            found.append((item, stored, line))
+    return found
+
+
+def _narrative_pending(record: PatientRecord) -> list[Fact]:
+    facts = []
+    for _item, stored, line in _checklist_lines(record, "pending_result"):
         section = stored.record
-        assert isinstance(section, DocumentSection)
+        assert isinstance(section, DocumentSection) and record.checklist is not None
         citation = cite_span(stored, line["start"], line["end"], line["quote"], line.get("chunk_id"))
         where = section.document_title or section.title
-        text = (f'Pending at the {checklist.episode.discharge_date.isoformat()} discharge, as the {where} '
-                f'({section.title}) says: "{line["quote"]}"')  # fmt: skip
+        day = record.checklist.episode.discharge_date.isoformat()
+        text = f'Pending at the {day} discharge, as the {where} ({section.title}) says: "{line["quote"]}"'
         facts.append(Fact(text, [citation], section.document_date))
     return facts
 
@@ -500,6 +514,35 @@ def claim_facts(record: PatientRecord, question: RecordQuestion) -> Found:
         facts.append(Fact("; ".join(parts) + ".", [cite_fields(stored, paths)], when))
     facts.sort(key=lambda f: f.when or datetime.min, reverse=True)
     return Found(facts, None if facts else "no claim line is in the record")
+
+
+def follow_up_facts(record: PatientRecord, question: RecordQuestion) -> Found:
+    """Follow-ups the latest discharge summary names (with the due date the checklist gives them), then visits the
+    record shows booked after the as-of date."""
+    facts = []
+    for item, stored, line in _checklist_lines(record, "follow_up"):
+        section = stored.record
+        assert isinstance(section, DocumentSection)
+        due = f"; due {item.due.isoformat()}" if item.due else ""
+        why = f" ({item.evidence[1]})" if item.due and len(item.evidence) > 1 else ""
+        text = (
+            f'The {section.document_title or "discharge summary"} ({section.title}) names: "{line["quote"]}"{due}{why}.'
+        )
+        citation = cite_span(stored, line["start"], line["end"], line["quote"], line.get("chunk_id"))
+        facts.append(Fact(text, [citation], section.document_date))
+    for stored in record.everything:
+        enc = stored.record
+        if not isinstance(enc, Encounter):
+            continue
+        day = as_date(enc.start)
+        later = day is not None and day > record.as_of
+        planned = enc.status in ("planned", "booked") and (day is None or day >= record.as_of)
+        if enc.status in ("cancelled", "entered-in-error") or not (later or planned):
+            continue
+        where = f" at {enc.facility}" if enc.facility else ""
+        text = f"A {enc.encounter_class} encounter is booked for {_day(enc.start)}{where} (status {enc.status})."
+        facts.append(Fact(text, [cite_fields(stored, ["encounter_class", "start", "facility", "status"])], enc.start))
+    return Found(facts, None if facts else "no follow-up named in a discharge summary and no booked visit")
 
 
 def allergy_facts(record: PatientRecord, question: RecordQuestion) -> Found:

@@ -23,6 +23,7 @@ CONDITIONS = "conditions"
 ENCOUNTERS = "encounters"
 CLAIMS = "claims"
 ALLERGIES = "allergies"
+FOLLOW_UPS = "follow_ups"
 
 _ADVICE = re.compile(
     r"\b(?:targets?|goals?|guidelines?|should|recommend\w*|normal range|how often|what does|means?|meaning|"
@@ -46,7 +47,8 @@ _CLAIM = re.compile(r"\bclaims?\b", re.IGNORECASE)
 _CONDITION = re.compile(r"\b(?:diagnos\w*|conditions?|problems?|problem list|comorbidit\w*|dx)\b", re.IGNORECASE)
 _INPATIENT = re.compile(r"\b(?:admi(?:t|ssion)\w*|hospitali[sz]\w*|inpatient|stays?|discharged?)\b", re.IGNORECASE)
 _EMERGENCY = re.compile(r"\b(?:er|ed|emergency)\b", re.IGNORECASE)
-_VISIT = re.compile(r"\b(?:visits?|appointments?|seen)\b", re.IGNORECASE)
+_VISIT = re.compile(r"\b(?:visits?|seen)\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(r"\b(?:follow[- ]?ups?|appointments?|appts?|upcoming|scheduled|booked)\b", re.IGNORECASE)
 _ENCOUNTER = re.compile(r"\bencounters?\b", re.IGNORECASE)
 _LATEST = re.compile(r"\b(?:last|latest|most recent|recent|current|newest|when was)\b", re.IGNORECASE)
 _EVERY = re.compile(
@@ -97,6 +99,9 @@ def classify(question: str) -> RecordQuestion | None:
         return RecordQuestion(CLAIMS, "claim lines", True)
     if _CONDITION.search(text):
         return RecordQuestion(CONDITIONS, "diagnoses and conditions", True)
+    if _FOLLOW_UP.search(text):
+        return RecordQuestion(FOLLOW_UPS, "follow-up appointments named at the latest discharge, and visits booked "
+                              "after the as-of date", True)  # fmt: skip
     kinds = named_kinds(text)
     if kinds:
         kind = kinds[0]

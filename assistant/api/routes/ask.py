@@ -38,6 +38,18 @@ class Citation(BaseModel):
     chunk_sha256: str
     patient_id: str | None = None
     source_urls: list[str] = []
+    # A citation of the structured record (an answer from assistant.record_answers): chunk_id is then
+    # "record:<document>/<kind>/<id>", which GET /v1/sources opens like a chunk.
+    type: str | None = None
+    document_id: str | None = None
+    record_id: str | None = None
+    kind: str | None = None
+    resource_type: str | None = None
+    source_path: str | None = None
+    format: str | None = None
+    locator: str | None = None
+    fields: dict[str, Any] | None = None
+    index_chunk_id: str | None = None
 
 
 class Sentence(BaseModel):
@@ -53,6 +65,8 @@ class AskResponse(BaseModel):
     abstained: bool
     audit_id: str
     patient_id: str | None = None
+    source: str | None = None  # "record" when answered from the structured record
+    record_question: dict[str, Any] | None = None  # what the record engine looked up
 
     model_config = {"populate_by_name": True}
 
