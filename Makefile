@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 200
 
-.PHONY: install run test test-fast lint bench browser reference-measures fonts clean
+.PHONY: install run test test-fast lint bench browser axe reference-measures fonts clean
 
 install: $(STAMP) fonts
 
@@ -24,7 +24,7 @@ run: install
 	@echo "Side panel: http://$(HOST):$(PORT)/login  (sign in with the key printed above)"
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail serve --host $(HOST) --port $(PORT)
 
-test: install browser reference-measures
+test: install browser axe reference-measures
 	$(BIN)/ruff check assistant connectors tests benchmarks evals
 	$(BIN)/python -m pytest
 
@@ -40,6 +40,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
 	  else echo "chromium is not installed: install Debian's chromium for the browser test"; fi; }
+
+# The side panel's accessibility scan injects axe-core (pinned by tools/axe/package-lock.json) into each view;
+# `npm ci` runs only when node_modules is missing or older than the lockfile (node/npm come with reference-measures).
+AXE_TOOLS := tools/axe
+axe: reference-measures
+	@if command -v npm >/dev/null 2>&1 && { [ ! -f $(AXE_TOOLS)/node_modules/.package-lock.json ] || \
+	    [ $(AXE_TOOLS)/package-lock.json -nt $(AXE_TOOLS)/node_modules/.package-lock.json ]; }; then \
+	  cd $(AXE_TOOLS) && npm ci --no-audit --no-fund; fi
 
 # Outreach letters are rendered in the patient's script with Debian's Noto fonts (Latin, Cyrillic, Vietnamese,
 # Arabic, Devanagari in fonts-noto-core; Chinese, Japanese, Korean in fonts-noto-cjk); assistant/outreach/letters.py

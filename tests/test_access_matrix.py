@@ -91,6 +91,7 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("GET", "/v1/patients/{ref}/guidance"): ("patient.read", True),
     ("POST", "/v1/guidance/{item_id}/status"): ("patient.read", True),
     ("GET", "/v1/worklist"): ("panel.read", False),
+    ("GET", "/v1/measures/report"): ("authenticated", False),  # the service shows each role what it may see
     ("POST", "/v1/patients/{ref}/outreach"): ("outreach.draft", True),
     ("GET", "/v1/outreach/drafts/{draft_id}"): ("outreach.draft", False),
     ("POST", "/v1/outreach/drafts/{draft_id}"): ("outreach.review", False),
@@ -260,6 +261,7 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         # No item has this id: an allowed caller gets 404 after the panel check, a refused one 403 before it.
         ("POST", "/v1/guidance/{item_id}/status"): lambda: Call("POST", "/v1/guidance/g-none/status",
                                                                 {"patient": mbi, "status": "completed"}),
+        ("GET", "/v1/measures/report"): lambda: Call("GET", "/v1/measures/report?as_of=2026-11-23"),
         ("POST", "/v1/patients/{ref}/outreach"): lambda: Call("POST", f"/v1/patients/{mbi}/outreach",
                                                               {"purpose": "care_team_intro", "as_of": "2026-11-23"}),
         ("GET", "/v1/outreach/drafts/{draft_id}"): lambda: Call("GET", "/v1/outreach/drafts/od-none"),
