@@ -7,6 +7,7 @@ TABLE_MODULES = [
     "assistant.ehr.tables",
     "assistant.guidance.tables",
     "assistant.auth.tables",
+    "assistant.chat.tables",
     "assistant.index.tables",
     "assistant.outreach.tables",
     "assistant.records.tables",

@@ -103,6 +103,10 @@ EXPECTED_RULES: dict[tuple[str, str], tuple[str, bool]] = {
     ("GET", "/smart/launch"): ("public", False),
     ("GET", "/smart/login"): ("public", False),
     ("GET", "/smart/callback"): ("state_bound", False),
+    ("POST", "/v1/conversations"): ("knowledge.ask", True),
+    ("GET", "/v1/conversations"): ("knowledge.ask", False),
+    ("GET", "/v1/conversations/{conversation_id}"): ("knowledge.ask", True),
+    ("POST", "/v1/conversations/{conversation_id}/messages"): ("knowledge.ask", True),
 }
 # The matrix trusts no EHR: a SMART launch from its `iss` is refused (400) whoever asks; a callback without the
 # launch cookie of the browser that started it is refused (400). CDS Hooks calls take an EHR's signed JWT (tested
@@ -285,6 +289,13 @@ def _example(world: World, method: str, path: str, role: str, relation: str) -> 
         ("GET", "/smart/launch"): lambda: Call("GET", f"/smart/launch?iss={MATRIX_EHR}&launch=xyz123"),
         ("GET", "/smart/login"): lambda: Call("GET", f"/smart/login?iss={MATRIX_EHR}"),
         ("GET", "/smart/callback"): lambda: Call("GET", "/smart/callback?code=abc&state=98wrghuwuogerg97"),
+        ("POST", "/v1/conversations"): lambda: Call("POST", "/v1/conversations", {"patient_id": mbi}),
+        ("GET", "/v1/conversations"): lambda: Call("GET", "/v1/conversations"),
+        ("GET", "/v1/conversations/{conversation_id}"): lambda: Call(
+            "GET", f"/v1/conversations/{_conversation_id(world, role, mbi)}"),
+        ("POST", "/v1/conversations/{conversation_id}/messages"): lambda: Call(
+            "POST", f"/v1/conversations/{_conversation_id(world, role, mbi)}/messages",
+            {"text": "When must the TCM interactive contact happen after discharge?", "as_of": "2026-11-23"}),
     }
     return examples[(method, path)]()
 
@@ -296,6 +307,18 @@ def _episode_id(world: World, mbi: str) -> str:
     patient = world.ctx.patients.resolve_patient(mbi)
     episodes.sync(world.ctx.engine, {patient.id})
     return episodes.list_episodes(world.ctx.engine, {patient.id})[0].id
+
+
+def _conversation_id(world: World, role: str, mbi: str) -> str:
+    """The role's user's own conversation about the patient, stored as if the patient had been on their panel when
+    it started (out of the panel now: each turn and each read checks the panel again)."""
+    from assistant.chat import store
+
+    conversation_id = f"cv-matrix-{role}-{mbi}"
+    if store.get(world.ctx.engine, conversation_id) is None:
+        patient_id = world.ctx.patients.resolve_patient(mbi).id
+        store.create(world.ctx.engine, conversation_id, f"{role}-user", role, role, patient_id)
+    return conversation_id
 
 
 def _expected(method: str, path: str, role: str, relation: str, credential: str, how: str = "plain") -> int:
