@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -74,7 +74,10 @@ class Fact:
 
     text: str
     citations: list[dict[str, Any]] = field(default_factory=list)
-    when: datetime | None = None
+    when: datetime | date | None = None  # what a list is ordered by, made comparable (naive UTC) on creation
+
+    def __post_init__(self) -> None:
+        self.when = _moment(self.when)
 
 
 @dataclass
@@ -83,6 +86,15 @@ class Found:
 
     facts: list[Fact]
     note: str | None = None
+
+
+def _moment(value: datetime | date | None) -> datetime | None:
+    """Sources mix dates, naive and zoned times: one comparable form (naive UTC, dates at midnight)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo is not None else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    return None
 
 
 def _day(value: datetime | date | None) -> str:
@@ -205,7 +217,7 @@ def _observation_fact(stored: StoredRecord, kind: ObservationKind) -> Fact | Non
         value = observation.value_text
     else:
         return None  # no result: a pending test or an empty panel
-    text = f"{kind.label} was {value} {when} ({name}{status})."
+    text = f"{kind.label[0].upper()}{kind.label[1:]} was {value} {when} ({name}{status})."
     return Fact(text, [cite_fields(stored, [*base, *_result_paths(observation)])], observation.effective)
 
 
@@ -319,7 +331,7 @@ def _resulted_codes(record: PatientRecord) -> list[tuple[set[tuple[str, str]], d
         obs = stored.record
         assert isinstance(obs, Observation)
         if (obs.status or "final") not in NOT_A_RESULT | PENDING_OBSERVATION:
-            found.append(({(c.system, c.code) for c in codes_of(obs)}, obs.effective))
+            found.append(({(c.system, c.code) for c in codes_of(obs)}, _moment(obs.effective)))
     return found
 
 
@@ -332,7 +344,7 @@ def _structured_pending(record: PatientRecord) -> list[Fact]:
         if order.resource_type != "ServiceRequest" or (order.status or "") not in OPEN_ORDER or order.do_not_perform:
             continue
         codes = {(c.system, c.code) for c in codes_of(order)}
-        ordered = order.authored_on
+        ordered = _moment(order.authored_on)
         if any(codes & seen and (ordered is None or (when is not None and when >= ordered)) for seen, when in resulted):
             continue
         name = order.code.display or order.code.code
@@ -510,8 +522,7 @@ def claim_facts(record: PatientRecord, question: RecordQuestion) -> Found:
         paths = ["file_type", "id", "claim_type", "from_date", "thru_date", "provider_npi", "amount",
                  *(f"diagnoses[{i}].code" for i in range(len(claim.diagnoses))),
                  *(f"procedures[{i}].code" for i in range(len(claim.procedures)))]  # fmt: skip
-        when = datetime(claim.from_date.year, claim.from_date.month, claim.from_date.day) if claim.from_date else None
-        facts.append(Fact("; ".join(parts) + ".", [cite_fields(stored, paths)], when))
+        facts.append(Fact("; ".join(parts) + ".", [cite_fields(stored, paths)], claim.from_date))
     facts.sort(key=lambda f: f.when or datetime.min, reverse=True)
     return Found(facts, None if facts else "no claim line is in the record")
 

@@ -4,8 +4,11 @@ Why a classifier of its own, before retrieval: "what is her most recent A1c" is 
 Observation), and "what changed at discharge" or "what are her diagnoses" asks for a list; the narrative index
 answers with the best-matching sentence, which is the wrong shape for both. The rules are plain patterns, checked in
 a fixed order (pending before medications, medication changes before the medication list), so the same question
-always goes the same way and a reader can see why. A question that asks for advice or meaning ("what should her
-A1c target be", "why") is left to the knowledge answer: the record holds facts, not guidance.
+always goes the same way and a reader can see why. A question that asks for advice, meaning or rules ("what should
+her A1c target be", "why", "what A1c counts as poor control") is left to the knowledge answer: the record holds
+facts, not guidance. The side panel asks every question with a patient open, so a knowledge question must not be
+taken for a record one; ``tests/test_record_answers.py`` runs the knowledge question sets of ``evals/`` through
+the classifier and expects none of them to be taken.
 """
 
 from __future__ import annotations
@@ -25,11 +28,21 @@ CLAIMS = "claims"
 ALLERGIES = "allergies"
 FOLLOW_UPS = "follow_ups"
 
-_ADVICE = re.compile(
-    r"\b(?:targets?|goals?|guidelines?|should|recommend\w*|normal range|how often|what does|means?|meaning|"
-    r"definition|define|explain|why)\b",
+# A question about rules, measures, billing or people in general is a knowledge question even with a patient open
+# in the side panel ("what A1c value counts as poor control", "can we use the blood pressure taken in the ER").
+_GENERIC = re.compile(
+    r"\b(?:targets?|goals?|guidelines?|should|must|recommend\w*|normal|typical|how often|what does|means?|meaning|"
+    r"definition|define|explain|why|we|our|us|a patient|an? [a-z-]+ patient|someone|anyone|patients|people|"
+    r"measures?|ecqms?|bill\w*|counts?|qualif\w*|deadline|window|exclud\w*|lead|reach|tcm|tfu|mips|hedis|aco)\b",
     re.IGNORECASE,
 )
+# General forms a pronoun can still make personal ("how many ER visits did she have").
+_GENERAL = re.compile(r"\b(?:how (?:many|long|much|soon)|which codes?|what codes?|codes?)\b", re.IGNORECASE)
+# The question is about this patient: a pronoun, or "this patient".
+_DIRECTED = re.compile(r"\b(?:her|his|she|he|him|hers|herself|himself|this patient|my patient)\b", re.IGNORECASE)
+_CURRENT_MEDS = re.compile(r"\b(?:current|active|home) (?:med(?:ication)?s?|drugs?|prescriptions?)\b", re.IGNORECASE)
+_LISTED = re.compile(r"\b(?:discharge diagnos\w*|problem list|active (?:problems|conditions))\b", re.IGNORECASE)
+_BOOKED = re.compile(r"\b(?:scheduled|booked|upcoming)\b|\bwhen is the (?:follow|appointment)", re.IGNORECASE)
 _PENDING = re.compile(
     r"\b(?:pending|awaiting|outstanding|not yet (?:back|resulted|returned)|still waiting|"
     r"results? (?:to come|not back))",
@@ -81,34 +94,51 @@ class RecordQuestion:
 
 
 def classify(question: str) -> RecordQuestion | None:
-    """The record lookup ``question`` asks for, or None (a knowledge question, or nothing the record answers)."""
+    """The record lookup ``question`` asks for, or None (a knowledge question, or nothing the record answers).
+
+    The topic is found first (pending, medication changes, medications, allergies, claims, conditions, follow-ups,
+    an observation kind, encounters); then the question must be about this patient: no general wording (rules,
+    measures, billing, "a patient", "we"), and, for topics that knowledge questions share, a pronoun ("her
+    diagnoses") or a wording only a chart answers ("the most recent A1c", "what changed at discharge")."""
     text = " ".join(question.split())
-    if not text or _ADVICE.search(text):
+    if not text or _GENERIC.search(text):
         return None
+    directed = _DIRECTED.search(text) is not None
+    if _GENERAL.search(text) and not directed:
+        return None
+    latest = _LATEST.search(text) is not None
+    medication = _MEDICATION.search(text) is not None
     if _PENDING.search(text):
         return RecordQuestion(PENDING, "results or orders pending at discharge or still without a result", True)
-    medication = _MEDICATION.search(text) is not None
     if (medication and _CHANGE.search(text)) or _AT_DISCHARGE.search(text):
+        if not (directed or "discharge" in text.lower()):
+            return None
         return RecordQuestion(MEDICATION_CHANGES, "medication changes between the pre-admission and discharge "
                               "medication lists of the latest discharge", True)  # fmt: skip
     if medication:
-        return RecordQuestion(MEDICATIONS, "active medications", True)
+        found = directed or _CURRENT_MEDS.search(text) is not None
+        return RecordQuestion(MEDICATIONS, "active medications", True) if found else None
     if _ALLERGY.search(text):
         return RecordQuestion(ALLERGIES, "allergies (an allergies section of a document)", True)
     if _CLAIM.search(text):
-        return RecordQuestion(CLAIMS, "claim lines", True)
+        return RecordQuestion(CLAIMS, "claim lines", True) if directed else None
     if _CONDITION.search(text):
-        return RecordQuestion(CONDITIONS, "diagnoses and conditions", True)
+        found = directed or _LISTED.search(text) is not None
+        return RecordQuestion(CONDITIONS, "diagnoses and conditions", True) if found else None
     if _FOLLOW_UP.search(text):
+        if not (directed or _BOOKED.search(text)):
+            return None
         return RecordQuestion(FOLLOW_UPS, "follow-up appointments named at the latest discharge, and visits booked "
                               "after the as-of date", True)  # fmt: skip
     kinds = named_kinds(text)
     if kinds:
+        if not (directed or latest):
+            return None
         kind = kinds[0]
-        every = _EVERY.search(text) is not None and _LATEST.search(text) is None
+        every = _EVERY.search(text) is not None and not latest
         what = f"{'every' if every else 'the most recent'} {kind.label} result"
         return RecordQuestion(OBSERVATION, what, every, observation=kind)
-    return _encounter_question(text)
+    return _encounter_question(text) if directed or latest else None
 
 
 def _encounter_question(text: str) -> RecordQuestion | None:
