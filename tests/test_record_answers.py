@@ -499,6 +499,29 @@ def test_a_citation_whose_record_changed_is_dropped(world: dict[str, Any], tmp_p
     )
 
 
+def test_same_answers_on_postgresql(world: dict[str, Any], tmp_path: Path) -> None:
+    """The store's other database: the citation check re-reads JSON payloads, which PostgreSQL stores its own way."""
+    from assistant.record_answers.opening import open_record
+    from tests.helpers import postgres_schema
+
+    with postgres_schema("record_answers") as (url, _admin):
+        store = PatientStore(url)
+        (tmp_path / "ann.json").write_text(json.dumps(ann_bundle()), encoding="utf-8")
+        ingest(store, tmp_path / "ann.json")
+        patient = store.resolve_patient(MBI_ANN)
+        assert patient is not None
+        for question in ("What is her most recent A1c?", "What medications changed at discharge?",
+                         "Is anything pending at discharge?", "What are her diagnoses?"):  # fmt: skip
+            here = answer_record_question(store, patient.id, question, AS_OF)
+            there = answer_record_question(world["store"], world["ids"]["ann"], question, AS_OF)
+            assert here is not None and there is not None and not here.abstained and here.dropped == []
+            assert here.text == there.text
+            for citation in here.citations:  # what opens is what was read, on this database too
+                opened = open_record(store.engine, citation["chunk_id"])
+                assert opened is not None and opened.sha256 == citation["chunk_sha256"]
+        store.engine.dispose()
+
+
 # -- a C-CDA and a CCLF claim file ------------------------------------------------------------------------------
 
 CCD = "ccda/jmandel_sample_ccdas/Transitions of Care Samples/ToC_CCDA_CCD_CompGuideSample_FullXML.xml"
