@@ -4,11 +4,12 @@ A question about one patient that the record engine recognises ("what is her mos
 discharge", "is anything pending", "what are her diagnoses") is answered from the structured record instead of the
 narrative index (``assistant.record_answers``): one sentence per fact, each cited to its record, every fact of a
 list question. Instead of, not merged with: the narrative composer answers with the best-matching sentences, which
-is the wrong shape for a lookup or a list (it named the discharge date when asked what was pending), and mixing
-the two would let a narrative sentence stand beside, or contradict, the record fact it paraphrases. Where the record
-has nothing, the answer says what was looked for rather than falling back to a best-matching sentence. Everything
-else (knowledge questions, and patient questions the record engine does not recognise) goes to the narrative
-answer. Both kinds keep the ``caretrail.ask/1`` contract and are audited as "ask" before they are returned.
+is the wrong shape for a lookup or a list (it named the discharge date when asked what was pending, and it cannot
+see an HbA1c held only as an Observation), and mixing the two would let a narrative sentence stand beside, or
+contradict, the record fact it paraphrases. Where the record has nothing, the answer says what was looked for rather
+than falling back to a best-matching sentence. Everything else (knowledge questions, and patient questions the
+record engine does not recognise) goes to the narrative answer. Both kinds keep the ``caretrail.ask/1`` contract and
+are audited as "ask" before they are returned. See docs/record_answers.md.
 """
 
 from __future__ import annotations
