@@ -360,6 +360,13 @@ def test_every_a1c_when_asked_for_the_history(world: dict[str, Any]) -> None:
     assert len(texts) == 2 and "9.4 %" in texts[0] and "8.1 %" in texts[1]
 
 
+def test_the_last_n_results(world: dict[str, Any]) -> None:
+    asked = classify("What were her last 2 A1c results?")
+    assert asked is not None and asked.limit == 2 and asked.every
+    assert len(ask(world, "ann", "What were her last 2 A1c results?")["sentences"]) == 2
+    assert len(ask(world, "ann", "What was her last one A1c?")["sentences"]) == 1
+
+
 def test_an_earlier_as_of_date_sees_only_the_earlier_result(world: dict[str, Any]) -> None:
     response = ask(world, "ann", "What is her most recent A1c?", as_of=date(2026, 6, 1))
     assert "8.1 %" in response["answer"] and "9.4" not in response["answer"]

@@ -233,6 +233,8 @@ def observation_facts(record: PatientRecord, question: RecordQuestion) -> Found:
     found.sort(key=lambda f: f.when or datetime.min, reverse=True)
     if not question.every:
         found = found[:1]
+    elif question.limit:
+        found = found[: question.limit]
     return Found(found, None if found else f"no {kind.label} result is in the structured record")
 
 
@@ -500,6 +502,8 @@ def encounter_facts(record: PatientRecord, question: RecordQuestion) -> Found:
     merged = sorted(_merge(facts), key=lambda f: f.when or datetime.min, reverse=True)
     if not question.every:
         merged = merged[:1]
+    elif question.limit:
+        merged = merged[: question.limit]
     return Found(merged, None if merged else f"no {question.looked_for} in the structured record")
 
 

@@ -68,6 +68,19 @@ _EVERY = re.compile(
     r"\b(?:all|every|history|trend\w*|results|values|readings|levels|over time|previous|prior|past)\b", re.IGNORECASE
 )
 
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_LAST_N = re.compile(r"\b(?:last|latest|most recent|past|previous|prior) (\d{1,3}|" + "|".join(_NUMBERS) + r")\b",
+                     re.IGNORECASE)  # fmt: skip
+
+
+def _last_n(text: str) -> int | None:
+    match = _LAST_N.search(text)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else _NUMBERS[word]
+
+
 INPATIENT_CLASSES = frozenset({"inpatient", "observation"})
 EMERGENCY_CLASSES = frozenset({"emergency"})
 VISIT_CLASSES = frozenset({"office", "home", "virtual"})
@@ -82,6 +95,7 @@ class RecordQuestion:
     every: bool
     observation: ObservationKind | None = None
     encounter_classes: frozenset[str] | None = None  # None: every class
+    limit: int | None = None  # "her last 3 A1c results": the latest three
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +104,7 @@ class RecordQuestion:
             "every": self.every,
             "observation": self.observation.key if self.observation else None,
             "encounter_classes": sorted(self.encounter_classes) if self.encounter_classes is not None else None,
+            "limit": self.limit,
         }
 
 
@@ -135,6 +150,9 @@ def classify(question: str) -> RecordQuestion | None:
         if not (directed or latest):
             return None
         kind = kinds[0]
+        limit = _last_n(text)
+        if limit:
+            return RecordQuestion(OBSERVATION, f"the latest {limit} {kind.label} results", True, kind, limit=limit)
         every = _EVERY.search(text) is not None and not latest
         what = f"{'every' if every else 'the most recent'} {kind.label} result"
         return RecordQuestion(OBSERVATION, what, every, observation=kind)
@@ -152,6 +170,10 @@ def _encounter_question(text: str) -> RecordQuestion | None:
         classes, what = None, "encounters"
     else:
         return None
+    limit = _last_n(text)
+    if limit:
+        return RecordQuestion(ENCOUNTERS, f"the latest {limit} of the {what}", True, encounter_classes=classes,
+                              limit=limit)  # fmt: skip
     every = _LATEST.search(text) is None
     return RecordQuestion(ENCOUNTERS, what if every else f"the most recent of the {what}", every,
                           encounter_classes=classes)  # fmt: skip
