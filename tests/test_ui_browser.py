@@ -71,6 +71,7 @@ def test_ask_shows_cited_sentences_and_opens_the_exact_span(base_url: str, tmp_p
         cookie = next(c for c in page.context.cookies() if c["name"] == "caretrail_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict"
         assert "admin" not in page.inner_html("#role")  # the view picker offers no access, and no admin
+        page.click("a[data-nav='ask']")  # the panel opens on the worklist; questions have their own view
         page.fill("#question", "When must the TCM interactive contact happen after discharge?")
         page.click("#ask-button")
         page.wait_for_selector("#answer p sup a")
@@ -88,6 +89,7 @@ def test_ask_shows_cited_sentences_and_opens_the_exact_span(base_url: str, tmp_p
         expected = source["text"][source["highlight"]["start"] : source["highlight"]["end"]]
         assert highlighted == expected and highlighted in page.inner_text("#answer")
         page.screenshot(path=str(tmp_path / "side-panel.png"), full_page=True)
+        page.keyboard.press("Escape")  # the source opens in a modal dialog; Escape gives the page back
 
         page.fill("#question", "What is the capital of Australia?")
         page.click("#ask-button")

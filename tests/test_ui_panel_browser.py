@@ -295,6 +295,7 @@ def test_every_view_at_full_width_and_in_the_dark_theme(world: tuple[World, str]
         panel.page.locator("#answer p sup a").first.click()
         panel.page.wait_for_selector("#source[open] mark")
         panel.check("ask", shoot)
+        panel.page.keyboard.press("Escape")
         # The theme toggle switches and is remembered for the next page.
         panel.page.click("#theme")
         flipped = "dark" if theme == "light" else "light"

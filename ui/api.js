@@ -15,7 +15,7 @@ export function setCsrf(token) {
 
 function toLogin() {
   const here = window.location.pathname + window.location.search + window.location.hash;
-  window.location.assign("/login?" + new URLSearchParams({ next: here }));
+  window.location.assign(here === "/" ? "/login" : "/login?" + new URLSearchParams({ next: here }));
 }
 
 export async function request(path, { method = "GET", body } = {}) {

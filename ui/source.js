@@ -4,10 +4,32 @@ import { $, el, showError } from "/ui/dom.js";
 
 let opener = null;
 
-export async function openCitation(citation, label) {
-  if (!citation || !citation.chunk_id) return;
+// A record citation (a checklist's or guidance's evidence: a stored record, or a section of a note) opens through
+// the same route as a chunk, by its reference ``record:<document>/<kind>/<id>``.
+export function openable(citation) {
+  if (!citation) return null;
+  if (citation.chunk_id) return citation;
+  const kind = citation.kind || citation.record_kind;
+  if (citation.document_id && kind && citation.record_id) {
+    return {
+      ...citation,
+      chunk_id: `record:${citation.document_id}/${kind}/${citation.record_id}`,
+      title: citation.title || `${kind} record`,
+      section: citation.section || citation.locator || citation.reason || "",
+    };
+  }
+  return null;
+}
+
+export async function openCitation(cited, label) {
+  const citation = openable(cited);
+  if (!citation) return;
   opener = document.activeElement;
-  const params = new URLSearchParams({ start: citation.start, end: citation.end });
+  const params = new URLSearchParams();
+  if (Number.isInteger(citation.start) && Number.isInteger(citation.end)) {
+    params.set("start", citation.start);
+    params.set("end", citation.end);
+  }
   let body;
   try {
     body = await get(`/v1/sources/${encodeURIComponent(citation.chunk_id)}?${params}`);
@@ -16,8 +38,8 @@ export async function openCitation(citation, label) {
     return;
   }
   $("source-title").textContent = `${label ? label + " " : ""}${body.title}`;
-  $("source-meta").textContent =
-    `${body.section} · ${body.source_uri} · characters ${citation.start}-${citation.end}`;
+  const span = params.has("start") ? ` · characters ${citation.start}-${citation.end}` : "";
+  $("source-meta").textContent = `${body.section || ""} · ${body.source_uri}${span}`;
   const pre = $("source-text");
   pre.replaceChildren(
     document.createTextNode(body.text.slice(0, body.highlight.start)),
@@ -26,6 +48,11 @@ export async function openCitation(citation, label) {
   );
   const links = $("source-links");
   links.replaceChildren();
+  if (typeof body.source_excerpt === "string" && body.source_excerpt) {
+    links.append(el("details", {}, el("summary", {}, "As it reads in the source file"),
+      el("pre", { tabindex: "0", "aria-label": "Source file excerpt" }, body.source_excerpt)));
+  }
+  if (body.source_note) links.append(el("span", {}, body.source_note), el("br"));
   for (const url of body.source_urls || []) {
     links.append(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url), el("br"));
   }
@@ -45,7 +72,7 @@ export function citationLink(citation, text, label) {
 }
 
 export function citationList(citations) {
-  const spans = (citations || []).filter((c) => c.chunk_id);
+  const spans = (citations || []).map(openable).filter(Boolean);
   if (!spans.length) return null;
   return el("ul", { class: "citations", "aria-label": "Sources" },
     spans.map((c) => el("li", {}, citationLink(c, `${c.title} › ${c.section}`),

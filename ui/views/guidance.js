@@ -2,14 +2,17 @@
 // accept, complete or dismiss (a reason is required), each decision audited by the service.
 import { post } from "/ui/api.js";
 import { el, busy, dueText, roleName, showError } from "/ui/dom.js";
-import { citationList } from "/ui/source.js";
+import { citationLink, citationList, openable } from "/ui/source.js";
 import { ruleName } from "/ui/views/worklist.js";
 
 function evidenceList(item) {
   if (!item.evidence.length) return null;
   return el("details", {}, el("summary", {}, `Evidence (${item.evidence.length})`),
-    el("ul", { class: "evidence" }, item.evidence.map((e) =>
-      el("li", {}, e.reason, e.locator ? el("span", { class: "meta" }, ` · ${e.locator}`) : null))));
+    el("ul", { class: "evidence" }, item.evidence.map((e) => {
+      const record = openable(e);
+      return el("li", {}, record ? citationLink(record, e.reason) : e.reason,
+        e.locator ? el("span", { class: "meta" }, ` · ${e.locator}`) : null);
+    })));
 }
 
 function decisionForm(item, patient, card, onDecided) {
