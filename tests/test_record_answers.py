@@ -556,6 +556,29 @@ def test_ccda_a1c_is_cited_to_its_entry(ccd_world: dict[str, Any]) -> None:
     assert value.get("value") == "8" and value.get("unit") == "%"
 
 
+def test_ccda_discharge_summary_medication_changes(tmp_path: Path) -> None:
+    """The transitions tests' C-CDA discharge summary (entries in the pre-admission and discharge sections): every
+    change, each cited to the C-CDA entries on both lists."""
+    from tests.test_transitions import MBI_ADA, discharge_summary
+
+    (tmp_path / "ada_ds.xml").write_text(discharge_summary(), encoding="utf-8")
+    store = PatientStore(f"sqlite:///{tmp_path / 'store.db'}")
+    ingest(store, tmp_path / "ada_ds.xml")
+    patient = store.resolve_patient(MBI_ADA)
+    assert patient is not None
+    found = answer_record_question(store, patient.id, "What medications changed at discharge?", date(2026, 11, 21))
+    assert found is not None and not found.abstained
+    texts = [s["text"] for s in found.sentences]
+    assert len(texts) == 3, texts  # apixaban new, furosemide 20 -> 40 mg, lisinopril stopped; metformin unchanged
+    assert texts[0].startswith("New at the 2026-11-20 discharge") and "Apixaban" in texts[0]
+    assert "Furosemide" in texts[1] and "increased" in texts[1]
+    assert texts[2].startswith("Stopped at the 2026-11-20 discharge") and "Lisinopril" in texts[2]
+    entries = [c for c in found.citations if c["resource_type"] == "C-CDA entry"]
+    assert len(entries) == 4 and all("cda:substanceAdministration" in c["locator"] for c in entries)
+    pending = answer_record_question(store, patient.id, "Is anything pending at discharge?", date(2026, 11, 21))
+    assert pending is not None and "Blood cultures pending at discharge" in pending.text
+
+
 def test_ccda_problems_and_allergies_are_listed_whole(ccd_world: dict[str, Any]) -> None:
     store, patient_id = ccd_world["store"], ccd_world["patient_id"]
     found = answer_record_question(store, patient_id, "What are his diagnoses?", date(2013, 1, 1))
