@@ -13,8 +13,9 @@ What each question kind reads:
 
 The same fact read from two sources (a CCD and a FHIR bundle both listing hypertension) is one sentence with both
 citations. Only records dated on or before the as-of date are read (undated ones too), so a replayed date gives the
-same answer; the one exception is a visit booked for after that date, which is what a follow-up question asks for. Reads only this patient's records; nothing here writes except ``episodes.sync``, which keeps the
-episode rows up to date exactly as every other reader of transitions does.
+same answer; the one exception is a visit booked for after that date, which is what a follow-up question asks for.
+Reads only this patient's records; nothing here writes except ``episodes.sync``, which keeps the episode rows up to
+date exactly as every other reader of transitions does.
 """
 
 from __future__ import annotations
