@@ -12,6 +12,7 @@ by its Content-Security-Policy.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -137,8 +138,14 @@ class Panel:
         assert bad == [], f"{view} at {self.width} px: {bad}"
 
     def shoot(self, view: str) -> None:
+        """The viewport as a 64-colour PNG: a third of the size, and still sharp for a UI of flat colours."""
+        from PIL import Image
+
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{view}-{self.width}.png"))
+        shot = Image.open(io.BytesIO(self.page.screenshot())).convert("RGB")
+        shot.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(
+            SHOTS / f"{view}-{self.width}.png", optimize=True
+        )
 
     def check(self, view: str, shoot: bool = True) -> None:
         self.scan(view)
@@ -181,9 +188,14 @@ def test_care_manager_works_the_panel_at_400_px(world: tuple[World, str], browse
     # The worklist, then a patient opened from it.
     page.wait_for_selector("ol.cards li .patient-link")
     panel.check("worklist")
-    first = page.locator("ol.cards li .patient-link").first
-    name = first.inner_text()
-    first.click()
+    name = page.locator("ol.cards li .patient-link").first.inner_text()
+    page.keyboard.press("Tab")  # by keyboard: the skip link, then the view, then its first patient
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "view"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == name
+    page.keyboard.press("Enter")
     page.wait_for_selector("#patient-name")
     assert page.inner_text("#patient-name") == name
     facts = page.inner_text("#patient-facts")
@@ -205,6 +217,18 @@ def test_care_manager_works_the_panel_at_400_px(world: tuple[World, str], browse
     other.locator("button", has_text="Dismiss").click()
     assert other.locator("textarea[aria-invalid='true']").count() == 1
     assert len(_audit(started, "guidance.decision")) == before
+
+    # Chat about this patient: the answer streams in as server-sent events and links to the patient's own view.
+    page.click("nav[aria-label='Patient views'] a:has-text('Ask')")
+    page.fill("#question", "What are the next steps for this patient?")
+    with page.expect_response(lambda r: r.url.endswith("/messages")) as streamed:
+        page.click("#ask-button")
+    assert streamed.value.headers["content-type"].startswith("text/event-stream")
+    page.wait_for_selector("#audit:has-text('Audit record')")
+    assert page.inner_text("#asked") == "What are the next steps for this patient?"
+    assert page.locator("#answer a[href$='/guidance']").count() == 1
+    turn = _audit(started, "chat.turn")[-1]
+    assert turn.payload["routing"]["intent"]["intent"] == "next_steps"
 
     # Ask, then open a citation: the dialog marks exactly the span the API returns for it.
     panel.go("ask", "#question")

@@ -18,7 +18,8 @@ function toLogin() {
   window.location.assign(here === "/" ? "/login" : "/login?" + new URLSearchParams({ next: here }));
 }
 
-export async function request(path, { method = "GET", body } = {}) {
+// ``stream``: return the response itself once it is known to be good (a server-sent event stream).
+export async function request(path, { method = "GET", body, stream = false } = {}) {
   const headers = {};
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -34,6 +35,7 @@ export async function request(path, { method = "GET", body } = {}) {
     toLogin();
     throw new ApiError(401, "your session ended: sign in again");
   }
+  if (stream && response.ok) return response;
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = typeof data.detail === "string" ? data.detail : `the request was refused (${response.status})`;

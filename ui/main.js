@@ -23,7 +23,8 @@ const app = {
 // "#/patient/pt-1/checklist" -> ["patient", "pt-1", "checklist"]
 function route() {
   const parts = window.location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  return parts.length ? parts : ["worklist"];
+  if (parts.length) return parts;
+  return [app.me && app.me.role === "analyst" ? "measures" : "worklist"]; // analysts see counts, not patients
 }
 
 const VIEWS = {
@@ -78,6 +79,11 @@ async function start() {
   $("sign-out").addEventListener("click", signOut);
   picker.addEventListener("change", show);
   installSourceDialog();
+  // The skip link moves focus to the view (the address's hash is the route, so it must not change it).
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("view").focus();
+  });
   window.addEventListener("hashchange", () => { show(); $("view").focus({ preventScroll: true }); });
   await show();
   document.body.dataset.ready = "true";
