@@ -11,8 +11,7 @@ export function applyTheme(theme = currentTheme()) {
   document.documentElement.dataset.theme = theme;
   const button = document.getElementById("theme");
   if (button) {
-    button.setAttribute("aria-pressed", String(theme === "dark"));
-    button.textContent = theme === "dark" ? "Light theme" : "Dark theme";
+    button.setAttribute("aria-pressed", String(theme === "dark")); // a toggle: one name, its state pressed or not
   }
 }
 

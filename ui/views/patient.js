@@ -34,7 +34,7 @@ function header(patient, items) {
   const facts = [
     years === null ? "age not recorded" : `${years} years`,
     patient.sex || null,
-    `prefers ${languageName(patient.language)}`,
+    patient.language ? `prefers ${languageName(patient.language)}` : "preferred language not recorded",
   ].filter(Boolean).join(" · ");
   const list = el("ul", { class: "badges", "aria-label": "Flags" },
     badges(items).map((b) => el("li", { class: `badge ${b.key}`, title: b.title }, b.text)));
