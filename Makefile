@@ -24,7 +24,7 @@ run: install
 	@echo "Side panel: http://$(HOST):$(PORT)/login  (sign in with the key printed above)"
 	CARETRAIL_DATA_DIR=$(DATA) $(BIN)/caretrail serve --host $(HOST) --port $(PORT)
 
-test: install browser axe reference-measures
+test: install browser axe reference-measures llama-server
 	$(BIN)/ruff check assistant connectors tests benchmarks evals
 	$(BIN)/python -m pytest
 
@@ -33,6 +33,19 @@ test: install browser axe reference-measures
 test-fast: install
 	$(BIN)/ruff check assistant connectors tests benchmarks evals
 	$(BIN)/python -m pytest -m "not slow"
+
+# llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) serves the shipped SmolLM2 GGUF on loopback for
+# the tests and benchmarks of the `openai` backend. The registry has source only: the wheel is built once, portable
+# (GGML_NATIVE=OFF, about 4 minutes on 2 cores), kept in $(WHEEL_CACHE), and installed from there on later runs.
+LLAMA_CPP_VERSION := 0.3.36
+WHEEL_CACHE ?= $(HOME)/.cache/caretrail/wheels
+llama-server: install
+	@$(BIN)/python -c "import llama_cpp.server" 2>/dev/null || { \
+	  ls $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
+	    CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel --disable-pip-version-check -q --no-deps \
+	      -w $(WHEEL_CACHE) llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	  $(BIN)/pip install --disable-pip-version-check -q -c requirements/lock.txt \
+	    "$$(ls $(WHEEL_CACHE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl | head -1)[server]"; }
 
 # The side-panel browser test drives Debian's chromium (never a browser downloaded by a tool).
 browser:

@@ -29,6 +29,17 @@ class Prompt:
     def __getitem__(self, key: str) -> Any:
         return self.fields[key]
 
+    def chat_messages(self, **values: str) -> list[dict]:
+        """The template's ``system`` and ``user`` fields as chat messages, filled by langchain-core's
+        ``ChatPromptTemplate`` (the one way a model prompt is built), as role/content dicts for the guard."""
+        from langchain_core.prompts import ChatPromptTemplate
+
+        from assistant.llm.base import message_dict
+
+        parts = [(role, str(self.fields[role])) for role in ("system", "user") if role in self.fields]
+        template = ChatPromptTemplate.from_messages(parts)
+        return [message_dict(m) for m in template.format_messages(**values)]
+
 
 @lru_cache(maxsize=64)
 def _load(path: str) -> Prompt:

@@ -44,6 +44,13 @@ NOTE = (f"Patient: mbi|{PLANTED['mbi']}\nCare manager note\n\n"
         f"Daughter can be reached at {PLANTED['phone']} for medication questions.\n")
 
 
+def altered(sentence: str) -> str:
+    """The source's sentence with one fact changed: its first number (or a new one) is 99."""
+    if re.search(r"\d", sentence):
+        return re.sub(r"\d+", "99", sentence, count=1)
+    return sentence.rstrip(".") + " in 99 days."
+
+
 class _CarelessModel(BaseHTTPRequestHandler):
     bodies: list[str] = []
 
@@ -53,7 +60,7 @@ class _CarelessModel(BaseHTTPRequestHandler):
         prompt = json.loads(body)["messages"][-1]["content"]
         source_one = prompt.split("[1] ", 1)[1].split("\n", 1)[1]
         first = re.split(r"(?<=[.!?])\s", source_one.strip(), maxsplit=1)[0]
-        openai_reply(self, f"{first} [1] {INVENTED} [2] {UNCITED}")
+        openai_reply(self, f"{first} [1] {altered(first)} [1] {INVENTED} [2] {UNCITED}")
 
     def log_message(self, *args: object) -> None:
         return None
@@ -92,6 +99,10 @@ def test_supported_sentence_kept_invented_ones_dropped(llm_ctx) -> None:  # type
     assert row.payload["model"] == "careless-echo" and row.payload["prompt_version"] == "answer.llm/1"
     reasons = {d["text"]: d["reason"] for d in row.payload["dropped_sentences"]}
     assert "not supported" in reasons[INVENTED] and reasons[UNCITED] == "no citation"
+    # The copy with one number changed shares nearly every word with its source: only the exact-facts rule
+    # (numbers, dates, doses and names must be in the cited span) keeps it off the screen.
+    changed = next(text for text in reasons if "99" in text)
+    assert reasons[changed].startswith("the cited sources do not state 99"), reasons[changed]
     assert [e["event"] for e in row.payload["llm_events"]] == ["llm_call"]
 
 

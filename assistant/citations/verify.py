@@ -3,7 +3,8 @@
 Why a separate gate: composers and models produce sentences; this module decides what may be shown.
 A sentence survives only when each of its citations resolves to an indexed chunk, the quoted span is
 exactly the chunk text at those offsets, its hash matches, and the sentence is supported by the quote
-(verbatim for the extractive composer; by content-word coverage for generated text).
+(verbatim for the extractive composer; by content-word coverage for generated text), and every number, date,
+dose and name in it appears in a cited span (``exact_facts``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.citations.exact_facts import missing_facts
 from assistant.index.tables import ChunkRow
 
 _WORD = re.compile(r"[a-z0-9]+(?:[./-][a-z0-9]+)*")
@@ -71,6 +73,7 @@ def verify_sentences(
             continue
         failure = None
         best_support = 0.0
+        quotes: list[str] = []
         for number in numbers:
             citation = by_number.get(number)
             if citation is None:
@@ -81,8 +84,11 @@ def verify_sentences(
                 failure = f"citation [{number}]: {check.reason}"
                 break
             best_support = max(best_support, support(sentence["text"], citation["quote"]))
+            quotes.append(citation["quote"])
         if failure is None and best_support < SUPPORT_THRESHOLD:
             failure = f"sentence is not supported by its sources (support {best_support:.2f})"
+        if failure is None and (absent := missing_facts(sentence["text"], quotes)):
+            failure = f"the cited sources do not state {', '.join(absent)}"
         if failure:
             dropped.append({**sentence, "reason": failure})
         else:

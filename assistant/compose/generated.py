@@ -42,10 +42,7 @@ def build_messages(prompt: Prompt, question: str, hits: list[Hit]) -> list[dict]
         f"[{n}] {hit.title} - {hit.section}\n{hit.text[:MAX_SOURCE_CHARS]}"
         for n, hit in enumerate(hits, start=1)
     )
-    return [
-        {"role": "system", "content": prompt["system"]},
-        {"role": "user", "content": prompt["user"].format(sources=sources, question=question)},
-    ]
+    return prompt.chat_messages(sources=sources, question=question)
 
 
 def best_span(hit: Hit, sentence: str) -> tuple[int, int]:

@@ -15,9 +15,11 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from assistant.llm.base import ChatBackend
+from langchain_core.messages import convert_to_messages
+
+from assistant.llm.base import BackendError, ChatBackend
 from assistant.redaction.engine import Entity, detect, detector_version
 from assistant.redaction.transform import PseudonymSession, pseudonymize
 from assistant.redaction.vault import Vault
@@ -41,6 +43,7 @@ class GuardedResult:
     text: str
     pseudonymized_messages: list[dict]
     model_id: str
+    usage: dict = field(default_factory=dict)  # token counts as the backend reports them (for benchmarks)
 
 
 def leftover_identifiers(text: str, session: PseudonymSession) -> list[Entity]:
@@ -86,7 +89,7 @@ class GuardedLLM:
 
     @property
     def model_id(self) -> str:
-        return self.backend.model_id
+        return str(getattr(self.backend, "model_id", None) or self.backend._llm_type)
 
     def complete(
         self,
@@ -121,16 +124,23 @@ class GuardedLLM:
                 audit_hook(event)
             log.warning("LLM call refused: %s", event["reason"])
             raise PHILeakRefused(types)
-        reply = self.backend.complete(
-            outgoing,
-            max_tokens=max_tokens or self.max_tokens,
-            temperature=self.temperature if temperature is None else temperature,
-        )
+        try:
+            message = self.backend.invoke(
+                convert_to_messages(outgoing),
+                max_tokens=max_tokens or self.max_tokens,
+                temperature=self.temperature if temperature is None else temperature,
+            )
+        except BackendError:
+            raise
+        except Exception as exc:  # a langchain chat model of another family raises its own errors
+            raise BackendError(f"{self.model_id}: {type(exc).__name__}") from exc
+        reply = message.text
         if audit_hook:
             # Which detector cleared the prompt: the rule set and the tagger model's digest.
             audit_hook({"event": "llm_call", "model": self.model_id, "prompt_pseudonymized": outgoing,
                         "reason": None, "phi_detector": detector_version()})
-        return GuardedResult(session.reidentify(reply), outgoing, self.model_id)
+        usage = dict(message.response_metadata.get("usage") or {})
+        return GuardedResult(session.reidentify(reply), outgoing, self.model_id, usage)
 
 
 CLEANUP_PASSES = 2

@@ -54,10 +54,7 @@ class LLMTranslator:
     def translate(self, text: str, source: str, target: str, patient_id: str | None) -> Translation:
         events: list[dict[str, Any]] = []
         names = {"source": language(source).name, "target": language(target).name}
-        messages = [
-            {"role": "system", "content": self.prompt["system"].format(**names)},
-            {"role": "user", "content": self.prompt["user"].format(text=text)},
-        ]
+        messages = self.prompt.chat_messages(**names, text=text)
         # A translation is about as long as its source; a small model that rambles stops here, not at 512 tokens.
         budget = min(256, 24 + len(text))
         result = self.llm.complete(
