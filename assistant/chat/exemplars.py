@@ -28,6 +28,9 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "What are the red flags in her discharge instructions?",
         "Is the patient dual eligible for Medicaid?",
         "What conditions are on the problem list?",
+        "Who drives the patient to appointments?",
+        "How often does the home health nurse visit?",
+        "What is the oxygen setting at home?",
     ),
     "protocol_question": (
         "When must the TCM interactive contact happen after discharge?",
@@ -46,6 +49,10 @@ EXEMPLARS: dict[str, tuple[str, ...]] = {
         "What does the HbA1c poor control measure count?",
         "How should we provide language access for patients with limited English?",
         "What are the benefit enhancements for dual eligible members?",
+        "What does the transportation program offer?",
+        "Who is eligible for the meal delivery benefit?",
+        "What services does the home safety program cover?",
+        "How do members enroll in the caregiver support program?",
     ),
     "next_steps": (
         "What should I do next for this patient?",

@@ -121,7 +121,14 @@ RULES: tuple[Rule, ...] = (
         r"|outstanding|open)\b|\bwhat needs to (?:be done|happen)\b",
     ),
 )
-_ABOUT_PATIENT = re.compile(rf"\b{_PATIENT_WORDS}", re.IGNORECASE)
+_ABOUT_PATIENT = re.compile(rf"\b{_PATIENT_WORDS}\b", re.IGNORECASE)
+# A question about the conversation's patient ("Who drives her to dialysis?", "Is his oxygen set overnight?") asks
+# what her record says; checked after the rules above, so "what should I do for her" stays a next step.
+_PATIENT_QUESTION = re.compile(
+    rf"^\s*(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|does|do|did|has|have|had|can|could|any)"
+    rf"\b[^.!?]*\b{_PATIENT_WORDS}\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -187,10 +194,21 @@ def classify(
     ruled = by_rule(text)
     if ruled is not None:
         return ruled
+    about = _ABOUT_PATIENT.search(text)
+    if about and (not has_patient or _PATIENT_QUESTION.search(text)):
+        where = "this conversation's patient" if has_patient else "a patient, in a conversation about none"
+        return IntentDecision(
+            RECORD, "rule", f"rule 'about-the-patient' matched {about.group(0)!r}: a question about {where}"
+        )
     examples = _examples(embedder)
     query = embedder.embed_one(text) if vector is None else vector
     similarity = examples.vectors @ query
-    excluded = {PROTOCOL} if has_patient and _ABOUT_PATIENT.search(text) else set()
+    # Without a patient, only an explicit request (a rule) is routed to an engine that needs one; with a patient, a
+    # question about her is never a protocol question.
+    if not has_patient:
+        excluded = set(NEEDS_PATIENT)
+    else:
+        excluded = {PROTOCOL} if about else set()
     best: dict[str, tuple[float, int]] = {}
     for index, label in enumerate(examples.labels):
         if label in excluded:
@@ -202,7 +220,7 @@ def classify(
     scores = {label: round(score, 4) for label, (score, _) in ranked}
     (first, (top, top_index)), (second, (runner_up, _)) = ranked[0], ranked[1]
     nearest = examples.texts[top_index]
-    note = " (a question about the patient is never a protocol question)" if excluded else ""
+    note = f" (not considered: {', '.join(sorted(excluded))})" if excluded else ""
     if top < OFF_TOPIC_BELOW:
         return IntentDecision(
             OUT_OF_SCOPE_INTENT,

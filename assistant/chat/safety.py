@@ -17,6 +17,8 @@ an answer sentence, showing an injected one costs trust. ``evals/injection/cases
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,6 +70,12 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?:instructions|prompt|rules)|all (?:patients?|records|notes|charts|mbis?)|other patients?|every "
             r"patient)\b",
         ),
+        (
+            "other-patient",
+            r"\b(?:show|include|add|append|attach|give|pull|fetch|merge)\b[^.!?\n]{0,30}\b(?:notes?"
+            r"|records?|charts?|data|history|results?)\b[^.!?\n]{0,20}\b(?:of|for|from|about) (?:patient"
+            r"|mbi|mrn|member|beneficiary|another|other|(?-i:[A-Z][a-z]+ [A-Z][a-z]+))",
+        ),
         ("no-citations", r"\b(?:do not|don't|never|stop|without)\b[^.!?\n]{0,15}\bcit(?:e|ing|ations?)\b"),
         (
             "template-marker",
@@ -100,15 +108,23 @@ ADDRESS_REMOVED = "(address removed)"
 WITHHELD = "instruction-like text in a source: shown as data only, never as an answer"
 
 
+_SPELLED_OUT = re.compile(r"\b(?:[A-Za-z][.\-_ ]){3,}[A-Za-z]\b")
+
+
 def _folded(text: str) -> str:
     """Compatibility-folded and with zero-width characters removed, so look-alike letters do not slip past."""
     text = unicodedata.normalize("NFKC", text)
     return re.sub(r"[\u200b-\u200f\u2060\ufeff]", "", text)
 
 
+def _for_matching(text: str) -> str:
+    """Folded, and with spelled-out words joined ("I.G.N.O.R.E" and "i g n o r e" read as "IGNORE")."""
+    return _SPELLED_OUT.sub(lambda m: re.sub(r"[.\-_ ]", "", m.group(0)), _folded(text))
+
+
 def instruction_like(text: str) -> str | None:
     """The name of the first pattern ``text`` matches, or None."""
-    folded = _folded(text)
+    folded = _for_matching(text)
     for name, pattern in PATTERNS:
         if pattern.search(folded):
             return name
@@ -145,31 +161,64 @@ class Screened:
     dropped: list[dict[str, Any]]  # withheld here, with the reason (no text of an instruction-like sentence)
 
 
+def _lines(sentence: dict[str, Any], cited: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A quoted sentence that spans several lines of its source, cut into one sentence per line, each citing exactly
+    its own line (offsets and hash recomputed inside the verified quote).
+
+    Why: a note's lines are not always cut into sentences ("... overnight." then a line starting with "<|im_start|>"
+    or "![chart]"), and withholding the whole span would drop the legitimate line with the injected one."""
+    text = sentence["text"]
+    if "\n" not in text or len(cited) != 1 or cited[0].get("quote") != text or cited[0].get("start") is None:
+        return [(text, cited)]
+    citation, pieces, offset = cited[0], [], 0
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line:
+            start = citation["start"] + offset + raw.index(line)
+            narrowed = {
+                **citation,
+                "start": start,
+                "end": start + len(line),
+                "quote": line,
+                "sha256": hashlib.sha256(line.encode("utf-8")).hexdigest(),
+            }
+            pieces.append((line, [narrowed]))
+        offset += len(raw) + 1
+    return pieces
+
+
 def screen(sentences: list[dict[str, Any]], citations: list[dict[str, Any]]) -> Screened:
     """Withhold instruction-like sentences (their own words or any quote they cite), make the rest plain text, and
     keep and renumber only the citations still used."""
     by_number = {c["n"]: c for c in citations}
-    kept: list[dict[str, Any]] = []
+    kept: list[tuple[str, list[dict[str, Any]]]] = []
     dropped: list[dict[str, Any]] = []
     for sentence in sentences:
-        quotes = [str(by_number[n].get("quote") or "") for n in sentence.get("citations", []) if n in by_number]
-        pattern = instruction_like(sentence["text"]) or next(filter(None, map(instruction_like, quotes)), None)
-        if pattern is not None:
-            dropped.append({"text": None, "citations": [], "reason": f"{WITHHELD} (pattern {pattern!r})"})
-            continue
-        text = plain(sentence["text"])
-        if not text:
-            dropped.append({"text": None, "citations": [], "reason": "nothing left once links were removed"})
-            continue
-        kept.append({**sentence, "text": text})
-    numbers: dict[int, int] = {}
-    for sentence in kept:
-        for n in sentence.get("citations", []):
-            if n in by_number and n not in numbers:
-                numbers[n] = len(numbers) + 1
-    renumbered = [{**s, "citations": [numbers[n] for n in s.get("citations", []) if n in numbers]} for s in kept]
-    used = [{**by_number[old], "n": new} for old, new in sorted(numbers.items(), key=lambda item: item[1])]
-    return Screened(renumbered, used, dropped)
+        cited = [by_number[n] for n in sentence.get("citations", []) if n in by_number]
+        for text, pieces in _lines(sentence, cited):
+            quotes = [str(c.get("quote") or "") for c in pieces]
+            pattern = instruction_like(text) or next(filter(None, map(instruction_like, quotes)), None)
+            if pattern is not None:
+                dropped.append({"text": None, "citations": [], "reason": f"{WITHHELD} (pattern {pattern!r})"})
+                continue
+            shown = plain(text)
+            if not shown:
+                dropped.append({"text": None, "citations": [], "reason": "nothing left once links were removed"})
+                continue
+            kept.append((shown, pieces))
+    numbered: list[dict[str, Any]] = []
+    keys: dict[str, int] = {}
+    renumbered = []
+    for text, pieces in kept:
+        refs = []
+        for citation in pieces:
+            key = json.dumps({k: v for k, v in citation.items() if k != "n"}, sort_keys=True, default=str)
+            if key not in keys:
+                keys[key] = len(numbered) + 1
+                numbered.append({**citation, "n": keys[key]})
+            refs.append(keys[key])
+        renumbered.append({"text": text, "citations": refs})
+    return Screened(renumbered, numbered, dropped)
 
 
 def screen_dropped(dropped: list[dict[str, Any]]) -> list[dict[str, Any]]:

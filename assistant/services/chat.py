@@ -19,12 +19,13 @@ screen of ``chat.safety``: instruction-like text is withheld and no link survive
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from assistant.ask import answer, checked_question
+from assistant.ask import AnswerDeps, answer, checked_question
 from assistant.chat import followups, intent, mentions, parameters, results, safety, store
+from assistant.chat.embedding import remembering
 from assistant.chat.intent import IntentDecision
 from assistant.context import AppContext
 from assistant.errors import CaretrailError, NotFound, PermissionDenied
@@ -143,8 +144,15 @@ def send(
     if ctx.llm is not None:
         prompt = load_prompt("chat/intent", prompts_dir=ctx.settings.prompts_dir)
         tie_breaker = intent.model_tie_breaker(ctx.llm, prompt, conversation.patient_id, events)
-    decision = intent.classify(resolution.text, ctx.embedder, conversation.patient_id is not None, tie_breaker)
-    reply = _route(ctx, caller, conversation, message, resolution.text, decision, day)
+    # The resolved text too: a follow-up ("and her BP?") may carry a name from the question it completes.
+    named = mentions.named_patients(ctx.engine, f"{message}\n{resolution.text}")
+    others = [m for m in named if m.patient_id != conversation.patient_id]
+    if others:  # nothing about another patient is classified, looked up or answered in this conversation
+        decision = _names_another_patient(ctx, caller, others)
+    else:
+        has_patient = conversation.patient_id is not None
+        decision = intent.classify(resolution.text, remembering(ctx.embedder), has_patient, tie_breaker)
+    reply = _route(ctx, caller, conversation, others, resolution.text, decision, day)
     screened = safety.screen(reply.sentences, reply.citations)
     dropped = safety.screen_dropped(reply.dropped) + screened.dropped
     abstained = not screened.sentences
@@ -235,23 +243,29 @@ def _decline(ctx: AppContext, kind: str, engine: dict[str, Any] | None = None, *
     return Reply(notice=_replies(ctx)["decline"][kind].format(**values), engine=engine or {}, declined=kind)
 
 
+def _names_another_patient(ctx: AppContext, caller: Caller, others: list[mentions.Mention]) -> IntentDecision:
+    """Out of scope: the message names a patient this conversation is not about (off the panel, or another one)."""
+    visible = all(
+        policy.allows(caller.role, Action.READ_PATIENT) and may_see_patient(ctx, caller, m.patient_id) for m in others
+    )
+    how = " and ".join(sorted({m.how for m in others}))
+    scope = "other_patient" if visible else "off_panel"
+    reason = f"names {'another patient' if visible else 'a patient off your panel'} by {how}"
+    return IntentDecision(intent.OUT_OF_SCOPE_INTENT, "rule", f"rule 'names-another-patient': {reason}", scope)
+
+
 def _route(
     ctx: AppContext,
     caller: Caller,
     conversation: store.Conversation,
-    message: str,
+    others: list[mentions.Mention],
     question: str,
     decision: IntentDecision,
     day: date,
 ) -> Reply:
-    others = [m for m in mentions.named_patients(ctx.engine, message) if m.patient_id != conversation.patient_id]
     if others:
         named = {"mentions": [{"patient_id": m.patient_id, "how": m.how} for m in others]}
-        visible = all(
-            policy.allows(caller.role, Action.READ_PATIENT) and may_see_patient(ctx, caller, m.patient_id)
-            for m in others
-        )
-        return _decline(ctx, "other_patient" if visible else "off_panel", named)
+        return _decline(ctx, decision.scope or "off_panel", named)
     if decision.intent == intent.OUT_OF_SCOPE_INTENT:
         return _decline(ctx, decision.scope or "off_topic")
     patient_id = conversation.patient_id
@@ -278,6 +292,12 @@ def _route(
         )
 
 
+def _answer_deps(ctx: AppContext) -> AnswerDeps:
+    """The answer engine's dependencies with the remembering embedder: the question was embedded to classify it."""
+    deps, embedder = ctx.answer_deps, remembering(ctx.embedder)
+    return replace(deps, embedder=embedder, search=replace(deps.search, embedder=embedder))
+
+
 def _answer_reply(response: dict[str, Any], payload: dict[str, Any]) -> Reply:
     return Reply(
         sentences=list(response["sentences"]),
@@ -292,7 +312,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
     structured = answer_record_question(ctx.patients, patient_id, question, day)
     if structured is not None and not structured.abstained:
         return _answer_reply(structured.response(patient_id), structured.audit_payload())
-    narrative = answer(ctx.answer_deps, question, patient_id, role)
+    narrative = answer(_answer_deps(ctx), question, patient_id, role)
     own = [c["n"] for c in narrative.response["citations"] if c.get("patient_id") == patient_id]
     kept = [s for s in narrative.response["sentences"] if s["citations"] and set(s["citations"]) <= set(own)]
     outside = [
@@ -317,7 +337,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
 
 
 def _protocol(ctx: AppContext, question: str, role: str) -> Reply:
-    result = answer(ctx.answer_deps, question, None, role)
+    result = answer(_answer_deps(ctx), question, None, role)
     return _answer_reply(result.response, result.audit_payload)
 
 
