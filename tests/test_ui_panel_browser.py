@@ -149,6 +149,8 @@ class Panel:
 
     def check(self, view: str, shoot: bool = True) -> None:
         self.scan(view)
+        wide, room = self.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert wide <= room, f"{view} scrolls sideways at {self.width} px ({wide} > {room})"
         if shoot:
             self.shoot(view)
 
