@@ -219,6 +219,12 @@ def test_care_manager_works_the_panel_at_400_px(world: tuple[World, str], browse
     other.locator("button", has_text="Dismiss").click()
     assert other.locator("textarea[aria-invalid='true']").count() == 1
     assert len(_audit(started, "guidance.decision")) == before
+    other_id = other.get_attribute("data-item")
+    other.locator("textarea").fill("Patient declined; the daughter will call back")
+    other.locator("button", has_text="Dismiss").click()
+    page.wait_for_selector(f"li.card[data-item='{other_id}'][data-status='dismissed']")
+    dismissed = _audit(started, "guidance.decision")[-1].payload
+    assert dismissed["item_id"] == other_id and dismissed["reason"] == "Patient declined; the daughter will call back"
 
     # Chat about this patient: the answer streams in as server-sent events and links to the patient's own view.
     page.click("nav[aria-label='Patient views'] a:has-text('Ask')")
