@@ -293,6 +293,12 @@ def test_care_manager_works_the_panel_at_400_px(world: tuple[World, str], browse
     panel.go("measures", "section.measure svg.chart")
     assert page.locator("section.measure").count() >= 2
     panel.check("measures")
+    page.locator("section.measure details summary", has_text="Open gaps").first.click()
+    with page.expect_response(lambda r: "/v1/sources/record" in r.url) as gap_record:
+        page.locator("ul.gaps a.cite").first.click()
+    assert gap_record.value.ok
+    page.wait_for_selector("#source[open] mark")
+    page.keyboard.press("Escape")
     panel.close()
 
 

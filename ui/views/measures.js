@@ -2,6 +2,7 @@
 // (SVG drawn from the report's numbers, with the same numbers in a table for screen readers), and the open gaps.
 import { get } from "/ui/api.js";
 import { el } from "/ui/dom.js";
+import { citationLink, openable } from "/ui/source.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -70,7 +71,10 @@ function measureSection(key, measure, app, index) {
     gaps.length ? el("details", {}, el("summary", {}, `Open gaps (${gaps.length})`),
       el("ul", { class: "gaps" }, gaps.map((g) => el("li", {},
         el("a", { href: `#/patient/${encodeURIComponent(g.patient_id)}` }, app.nameOf(g.patient_id)),
-        `: ${g.reason}`)))) : null);
+        `: ${g.reason}`,
+        // each record the gap rests on opens as stored (an observation, an encounter)
+        ...(g.evidence || []).map(openable).filter(Boolean).map((record, i) =>
+          el("span", {}, " ", citationLink(record, `[record ${i + 1}]`))))))) : null);
 }
 
 export async function render(view, app) {
