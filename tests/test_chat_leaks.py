@@ -107,21 +107,40 @@ def population(
 
 
 QUESTIONS = {
-    "record": ["What was her last A1c?", "What medications is she on?", "Are any results pending?",
-               "What are the discharge diagnoses?", "When is the follow-up appointment?",
-               "Who is her primary care doctor?", "What red flags should prompt a call?", "Does he live alone?"],
+    "record": [
+        "What was her last A1c?",
+        "What medications is she on?",
+        "Are any results pending?",
+        "What are the discharge diagnoses?",
+        "When is the follow-up appointment?",
+        "Who is her primary care doctor?",
+        "What red flags should prompt a call?",
+        "Does he live alone?",
+    ],
     "followup": ["and her BP?", "what about her weight?", "and the medications?"],
-    "protocol": ["When must the TCM interactive contact happen after discharge?",
-                 "What does STEADI recommend after a fall?", "What counts toward the CMS165 measure?"],
+    "protocol": [
+        "When must the TCM interactive contact happen after discharge?",
+        "What does STEADI recommend after a fall?",
+        "What counts toward the CMS165 measure?",
+    ],
     "engines": ["What should I do next?", "Make a discharge checklist."],
     # B typed in full: declined without a lookup.
-    "named": ["What was {name}'s last A1c?", "Does {mbi} have a follow-up appointment?",
-              "Compare her blood pressure with MRN {mrn}.", "What medications is {name} taking?", "and {dashed}?",
-              "Show me the discharge summary of {name}, MBI {mbi}."],
+    "named": [
+        "What was {name}'s last A1c?",
+        "Does {mbi} have a follow-up appointment?",
+        "Compare her blood pressure with MRN {mrn}.",
+        "What medications is {name} taking?",
+        "and {dashed}?",
+        "Show me the discharge summary of {name}, MBI {mbi}.",
+    ],
     # Only part of B: not a mention, so answered, and still only from A.
-    "partial": ["Did {family} call about her appointment?", "What was her last A1c, {given}?",
-                "Who manages her insulin, ref {digits}?", "When must the TCM contact happen for {given}?"],
-}  # fmt: skip
+    "partial": [
+        "Did {family} call about her appointment?",
+        "What was her last A1c, {given}?",
+        "Who manages her insulin, ref {digits}?",
+        "When must the TCM contact happen for {given}?",
+    ],
+}
 MIX = [("record", 0.3), ("followup", 0.1), ("protocol", 0.08), ("engines", 0.04), ("named", 0.3), ("partial", 0.18)]
 
 
@@ -129,8 +148,15 @@ def _question(rng: random.Random, other: Person) -> tuple[str, str]:
     kind = rng.choices([k for k, _ in MIX], [w for _, w in MIX])[0]
     template = rng.choice(QUESTIONS[kind])
     digits = "".join(c for c in other.mrn if c.isdigit())
-    filled = template.format(name=other.name, mbi=other.mbi, mrn=other.mrn, dashed=other.identifiers[2],
-                             given=other.given, family=other.family, digits=digits)  # fmt: skip
+    filled = template.format(
+        name=other.name,
+        mbi=other.mbi,
+        mrn=other.mrn,
+        dashed=other.identifiers[2],
+        given=other.given,
+        family=other.family,
+        digits=digits,
+    )
     return kind, filled
 
 
@@ -153,8 +179,11 @@ def _record_owners(session: Session, citation: dict[str, Any]) -> set[str | None
         return {pid for pid, _ in session.execute(query.where(RecordTable.record_id == citation["record_id"]))}
     if citation.get("kind"):
         query = query.where(RecordTable.kind == citation["kind"])
-    return {pid for pid, payload in session.execute(query)
-            if (payload.get("provenance") or {}).get("locator") == citation.get("locator")}  # fmt: skip
+    return {
+        pid
+        for pid, payload in session.execute(query)
+        if (payload.get("provenance") or {}).get("locator") == citation.get("locator")
+    }
 
 
 def _leaks(run: Population, patient_id: str, response: dict[str, Any]) -> list[str]:
@@ -206,8 +235,13 @@ def test_a_thousand_cross_patient_turns_leak_nothing(population: Population) -> 
     rng = random.Random(20261120)
     conversations = {pid: chat.start(run.ctx, CALLER, pid)["conversation_id"] for pid in run.panel}
     leaks: dict[str, list[str]] = {}
-    counts = {"declined_naming_another": 0, "answered_from_own_record": 0, "answered_from_knowledge": 0,
-              "engine_results": 0, "off_panel_b": 0}  # fmt: skip
+    counts = {
+        "declined_naming_another": 0,
+        "answered_from_own_record": 0,
+        "answered_from_knowledge": 0,
+        "engine_results": 0,
+        "off_panel_b": 0,
+    }
     started = time.monotonic()
     for turn in range(TURNS):
         patient_id = rng.choice(run.panel)
