@@ -12,7 +12,7 @@ from assistant.redaction.engine import detect, detector_version, run_rules, tagg
 from assistant.redaction.evaluation import load_ours
 from assistant.redaction.tagger import MODEL_PATH, TaggerModel, default_model, gold_labels, is_typo_of_safe, train
 
-_IDENTITY = re.compile(r"^(?:-?\d)?w=(.+)$")
+_IDENTITY = re.compile(r"^(?:-?\d|[pn]3)?w=(.+)$")
 
 
 def test_the_model_ships_small_and_knows_only_public_words() -> None:

@@ -32,7 +32,7 @@ FORMATS: list[tuple[str, str]] = [
     ("name_dmy", rf"(?P<d>{DAY})(?P<ord>{ORD})?(?P<sep>[-\s]|\s+of\s+)(?P<mon>{MONTH})(?P<dot>\.)?"
                  rf"(?:(?P<sep2>[-\s]|,\s*)(?P<y>\d{{4}}|\d{{2}}))?"),
     ("name_mdy", rf"(?P<mon>{MONTH})(?P<dot>\.)?\s+(?P<d>{DAY})(?P<ord>{ORD})?(?:(?P<sep2>,?\s+)(?P<y>{YEAR4}))?"),
-    ("name_my", rf"(?P<mon>{MONTH})(?P<dot>\.)?(?P<sep2>,?\s+|-)(?P<y>{YEAR4})"),
+    ("name_my", rf"(?P<mon>{MONTH})(?P<dot>\.)?(?P<sep2>,?\s+|-|\s+of\s+)(?P<y>{YEAR4})"),
     ("num_md", rf"(?P<m>{MON_NUM})/(?P<d>{DAY})"),
     ("num_my", rf"(?P<m>{MON_NUM})/(?P<y>{YEAR4}|[4-9]\d|3[2-9])"),
 ]

@@ -11,6 +11,7 @@ so an audit row can say which detector cleared a prompt.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -117,6 +118,9 @@ def tagger_rows(rules: RulePass) -> NoteRows:
     return note_rows(rules.text, rules.tags, rule_hits(rules.results))
 
 
+_DAY_ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)", re.IGNORECASE)
+
+
 def _rule_stands(result: RecognizerResult, text: str) -> bool:
     """A rule hit of a tagged type that stands whatever the tagger says: its shape or cue settles it.
 
@@ -126,6 +130,8 @@ def _rule_stands(result: RecognizerResult, text: str) -> bool:
     date) and places or names from weaker cues are left to the tagger.
     """
     if result.entity_type == "DATE":
+        if _DAY_ORDINAL.fullmatch(text[result.start : result.end]):
+            return True  # "on the 11th": the rule's cue and its exclusions ("the 4th floor") settle it
         parsed = dates.parse(text[result.start : result.end])
         return parsed is not None and parsed.form not in ("num_md", "num_my")
     if result.entity_type == "LOCATION":

@@ -331,8 +331,68 @@ def note_rows(text: str, tags: dict[int, tuple[str, str]], rule_hits: Sequence[t
             row.append("mplace")
         if i >= 2:
             row.append(f"-2w-1w={idents[i - 2]}|{idents[i - 1]}")
+        row += _conjunctions(i, words, lowers, infos, idents, shapes)
         rows.append(row)
     return NoteRows(text, tokens, rows, lowers)
+
+
+# Words that announce a place or a person a few words later ("transferred to the ...", "son ... called").
+_PLACE_CUES = frozenset(
+    "to at from in into transfer transferred transfered trans tx xfer xferred admitted adm sent lives live living "
+    "resides arrived arriving went brought taken return returned go going discharged discharge accepted seen "
+    "near via enroute route home".split()
+)
+_PERSON_CUES = frozenset(
+    "dr drs md doctor rn np pa nurse son sons daughter daughters dtr dau wife husband spouse brother sister bro "
+    "sis friend nephew niece mother mom father dad grandson granddaughter gd gs aunt uncle cousin partner proxy "
+    "hcp fiance girlfriend boyfriend neighbor per by with called mr mrs ms miss".split()
+)
+_STATE_NAMES = frozenset(
+    "alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois "
+    "indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri "
+    "montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington "
+    "wisconsin wyoming".split()
+)
+_HOSPITAL_ACRONYM = re.compile(r"^[A-Z]{1,4}(?:H|MC|HC|MH|CH)$")
+
+
+def _conjunctions(
+    i: int,
+    words: list[str],
+    lowers: list[str],
+    infos: list[tuple[str, tuple[str, ...]]],
+    idents: list[str],
+    shapes: list[str],
+) -> list[str]:
+    """Pairs of facts a linear model cannot combine on its own: "an unknown word between *to* and a number"
+    (a unit, "Fenwick 5"), "a two-letter capital word after a place cue" (a hospital, "GH"), a word a few words
+    after a relation ("son, Ed, ..."). Only class, shape and known-safe words appear, as everywhere."""
+    n = len(words)
+    coarse = infos[i][0]
+    prev_c = infos[i - 1][0] if i else "<edge>"
+    next_c = infos[i + 1][0] if i + 1 < n else "<edge>"
+    prev_w = idents[i - 1] if i else "<edge>"
+    next_w = idents[i + 1] if i + 1 < n else "<edge>"
+    out = [
+        f"c|1c={coarse}|{next_c}",
+        f"-1c|c={prev_c}|{coarse}",
+        f"-1w|1c={prev_w}|{next_c}",
+        f"s|-1w={shapes[i]}|{prev_w}",
+        f"s|1w={shapes[i]}|{next_w}",
+    ]
+    window = lowers[max(0, i - 3) : i]
+    if any(w in _PLACE_CUES for w in window):
+        out += [f"pcue|c={coarse}", f"pcue|s={shapes[i]}", f"pcue|1c={next_c}"]
+    if any(w in _PERSON_CUES for w in lowers[max(0, i - 2) : i]):
+        out += [f"ncue|c={coarse}", f"ncue|s={shapes[i]}"]
+    # the known-safe words three either side, as a bag: "PSV 12/5 PEEP" is a vent setting, "3/10 pain" a score
+    out += [f"p3w={w}" for w in {idents[j] for j in range(max(0, i - 3), i)} - {"?"}]
+    out += [f"n3w={w}" for w in {idents[j] for j in range(i + 1, min(n, i + 4))} - {"?"}]
+    if lowers[i] in _STATE_NAMES:
+        out.append(f"sname|-1w={prev_w}")
+    if _HOSPITAL_ACRONYM.match(words[i]):
+        out.append("hacr")
+    return out
 
 
 @dataclass
@@ -417,7 +477,35 @@ def labels_for(note: NoteRows, model: TaggerModel) -> list[str]:
     for p in probs:
         out.append("O" if p[0] >= model.threshold else LABELS[1 + int(np.argmax(p[1:]))])
     _propagate(note, out, probs)
+    _extend(note, out)
     return out
+
+
+_NAME_TAIL = {"NAME", "UNK", "NAMEPLACE", "PLACE"}
+_SAME_NAME = re.compile(r"[ \t]+|\.[ \t]+")
+
+
+def _extend(note: NoteRows, labels: list[str]) -> None:
+    """A name or place goes on over the next word when that word is itself no known word ("patty hoeller",
+    "mary theresa kondouli", "Holy Cross Hospital" in a note with capitals): identifiers are whole phrases, and
+    a half-hidden one still identifies."""
+    informative = None
+    for i in range(len(labels) - 1):
+        if labels[i] not in ("PERSON", "LOCATION") or labels[i + 1] != "O":
+            continue
+        gap = note.text[note.tokens[i][1] : note.tokens[i + 1][0]]
+        if not _SAME_NAME.fullmatch(gap):
+            continue
+        nxt = note.lowers[i + 1]
+        coarse = word_info(nxt)[0]
+        if coarse in _NAME_TAIL and len(nxt) >= 3 and not is_typo_of_safe(nxt):
+            labels[i + 1] = labels[i]
+        elif labels[i] == "LOCATION" and coarse in ("SAFE", "SAFEPLACE", "AMBIG") and " " in gap:
+            if informative is None:
+                informative = case_informative(note.text)
+            word = note.text[note.tokens[i + 1][0] : note.tokens[i + 1][1]]
+            if informative and word[:1].isupper() and not word.isupper() and nxt not in lexicons.CLINICAL:
+                labels[i + 1] = labels[i]
 
 
 _PROPAGATE = {"NAME", "NAMEPLACE", "PLACE", "UNK", "AMBIG"}

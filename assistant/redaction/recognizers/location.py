@@ -47,6 +47,11 @@ _CITY_STATE = re.compile(
     rf"(?-i:[A-Z][a-z.'-]+(?:[ \t][A-Z][a-z.'-]+){{0,2}})(?=,[ \t]*(?:(?-i:{STATES})\b|(?:{STATE_NAMES})\b))",
     re.IGNORECASE,
 )
+# A state university or hospital ("U Maryland", "Univ. of Virginia", "University of Texas"): the state alone is
+# allowed, the institution is a place smaller than a state.
+_STATE_INSTITUTION = re.compile(rf"\b(?:u|univ\.?|university)(?:[ \t]+of)?[ \t]+(?:{STATE_NAMES})\b", re.IGNORECASE)
+# "ANNAPOLIS, MD" in an all-caps note: a known US town before a state code, whatever its case.
+_TOWN_STATE = re.compile(rf"\b[A-Za-z][A-Za-z.'-]+(?=,[ \t]*(?-i:{STATES})\b)")
 _STATE_WORDS = re.compile(rf"^(?:{STATE_NAMES})$", re.IGNORECASE)
 
 
@@ -93,6 +98,11 @@ class LocationRecognizer(EntityRecognizer):
                 spans.append((m.start(), span[1], 0.6))
         for m in _CITY_STATE.finditer(text):
             if not _allowed(m.group()) and m.group().split()[0].lower() not in NOT_A_NAME:
+                spans.append((m.start(), m.end(), 0.85))
+        for m in _STATE_INSTITUTION.finditer(text):
+            spans.append((m.start(), m.end(), 0.85))
+        for m in _TOWN_STATE.finditer(text):
+            if _us_town(m.group()):
                 spans.append((m.start(), m.end(), 0.85))
         return [
             RecognizerResult("LOCATION", s, e, score, recognition_metadata={"recognizer_name": "location"})

@@ -14,6 +14,9 @@ NANP = (
     r"(?<![\w/.]|\d-)(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}"
     r"(?:\s*(?:ext\.?|x)\s*\d{1,5})?(?![\w/])"
 )
+# One digit too many in the last group ("301 273 45166"): a mistyped number is still a number to hide. Area code and
+# exchange must look like NANP ones (first digit 2-9), so lab value runs rarely fit.
+NANP_LONG = r"(?<![\w/.])[2-9]\d{2}[\s.-][2-9]\d{2}[\s.-]\d{5}(?![\w/])"
 PAGER = after_label(r"pager|beeper|pgr|pg|page|cell|mobile|tel|phone|ph", r"\d{4,7}(?![\w/]|\.\d)")
 
 
@@ -22,7 +25,7 @@ class PhoneRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="PHONE",
             name="phone",
-            patterns=[Pattern("nanp", NANP, 0.7), Pattern("pager", PAGER, 0.75)],
+            patterns=[Pattern("nanp", NANP, 0.7), Pattern("nanp-long", NANP_LONG, 0.5), Pattern("pager", PAGER, 0.75)],
             context=["phone", "tel", "call", "cell", "mobile", "home", "work", "pager", "contact"],
         )
 
