@@ -101,3 +101,24 @@ def test_postgres_audit_chain_and_triggers(tmp_path) -> None:  # type: ignore[no
             connection.execute(text("UPDATE audit_log SET \"user\" = 'mallory' WHERE seq = 2"))
         result = audit.verify()
         assert not result.ok and result.broken_seq == 2
+
+
+def test_appends_from_many_threads_keep_one_chain_and_the_newest_head(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The API serves requests on threads: every one of them audits. None may fail, the chain must stay one
+    chain, and the head file must end on the last row (found by a load test: two threads renamed one temp file)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    audit = AuditLog(init_db(url), tmp_path / "audit.head")
+
+    def write(index: int) -> str:
+        return audit.append("ask", f"user{index % 7}", "care_manager", None, {"n": index})
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        ids = list(pool.map(write, range(120)))
+    assert len(set(ids)) == 120
+    result = audit.verify()
+    assert result.ok and result.rows == 120, result
+    last = audit.rows()[-1]
+    assert (tmp_path / "audit.head").read_text(encoding="ascii").split() == [str(last.seq), last.hash]
+    assert not list(tmp_path.glob("audit.*.tmp"))

@@ -7,9 +7,11 @@ the data dir records the latest row, so deleting rows from the end of the chain 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,12 +93,18 @@ class AuditLog:
         if self.head_file is None:
             return
         self.head_file.parent.mkdir(parents=True, exist_ok=True)
-        current = self._read_head()
-        if current and current[0] >= seq:
-            return
-        tmp = self.head_file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(f"{seq} {digest}\n", encoding="ascii")
-        os.replace(tmp, self.head_file)
+        # Requests are served by threads and workers at once: the compare and the replace happen under an
+        # exclusive lock (flock is per open file, so it serializes threads of one process as well as workers),
+        # or a slower writer could move the head back, or rename a temporary file another thread just renamed.
+        lock_path = self.head_file.with_name(self.head_file.name + ".lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = self._read_head()
+            if current and current[0] >= seq:
+                return
+            tmp = self.head_file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(f"{seq} {digest}\n", encoding="ascii")
+            os.replace(tmp, self.head_file)
 
     def _read_head(self) -> tuple[int, str] | None:
         if self.head_file is None or not self.head_file.exists():
