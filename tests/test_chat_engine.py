@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from assistant.chat import followups, parameters, results, safety
 from assistant.chat.followups import PriorTurn
-from assistant.chat.intent import classify
+from assistant.chat.intent import classify, model_tie_breaker
 from assistant.index.embedder import Embedder
+from assistant.llm.guard import GuardedLLM
+from assistant.llm.openai_compat import OpenAICompatBackend
+from assistant.prompts import load_prompt
 from assistant.settings import REPO_ROOT, Settings
+from tests.helpers import openai_reply
 
 CASES = [json.loads(line) for line in (REPO_ROOT / "evals/injection/cases.jsonl").read_text("utf-8").splitlines()]
 
@@ -219,3 +226,49 @@ def test_intents_are_decided_in_the_open(
     assert decision.reason
     if method == "embedding":
         assert decision.scores and max(decision.scores.values()) == decision.scores[intent]
+
+
+class _LabelModel(BaseHTTPRequestHandler):
+    """An OpenAI-compatible server on loopback that answers every request with ``reply`` and keeps the bodies."""
+
+    reply = "out_of_scope"
+    bodies: list[str] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        type(self).bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8"))
+        openai_reply(self, type(self).reply)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def label_model() -> Iterator[GuardedLLM]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _LabelModel)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield GuardedLLM(OpenAICompatBackend(f"http://127.0.0.1:{httpd.server_address[1]}/v1", "label-model"))
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_model_breaks_only_near_ties_and_only_between_the_two(embedder: Embedder, label_model: GuardedLLM) -> None:
+    events: list[dict] = []
+    breaker = model_tie_breaker(label_model, load_prompt("chat/intent"), None, events)
+    plain = classify("Insulin", embedder, True)  # record 0.680 and out of scope 0.669 with this embedder: a tie
+    assert plain.method == "embedding" and plain.intent == "record_question"
+    _LabelModel.reply = "out_of_scope"
+    broken = classify("Insulin", embedder, True, breaker)
+    assert (broken.intent, broken.method, broken.scope) == ("out_of_scope", "model", "prescribing"), broken
+    assert "a tie the model broke" in broken.reason and [e["event"] for e in events] == ["llm_call"]
+    _LabelModel.reply = "checklist"  # not one of the two: ignored, the embedder's choice stands
+    kept = classify("Insulin", embedder, True, breaker)
+    assert (kept.intent, kept.method) == ("record_question", "embedding") and "did not break" in kept.reason
+    calls = len(_LabelModel.bodies)
+    assert classify("When must the TCM interactive contact happen after discharge?", embedder, True, breaker).method
+    assert len(_LabelModel.bodies) == calls  # no tie, no model call
+    _LabelModel.bodies.clear()
+    _LabelModel.reply = "record_question"
+    chosen = breaker("Is Eleanor Whitfield's insulin a record question?", ("record_question", "out_of_scope"))
+    assert chosen == "record_question"
+    assert "Whitfield" not in _LabelModel.bodies[0]  # the request went through the PHI guard

@@ -233,11 +233,8 @@ def classify(
     if top - runner_up < TIE_MARGIN and tie_breaker is not None:
         chosen = tie_breaker(text, (first, second))
         if chosen in (first, second):
-            scope = (
-                _out_of_scope_kind(nearest)
-                if chosen == first == OUT_OF_SCOPE_INTENT
-                else ("off_topic" if chosen == OUT_OF_SCOPE_INTENT else None)
-            )
+            # Declined for the reason of the nearest out-of-scope example (prescribing, diagnosis...).
+            scope = _out_of_scope_kind(examples.texts[best[chosen][1]]) if chosen == OUT_OF_SCOPE_INTENT else None
             return IntentDecision(chosen, "model", f"{reason}; a tie the model broke for {chosen}", scope, scores)
         reason += "; a tie the model did not break"
     scope = _out_of_scope_kind(nearest) if first == OUT_OF_SCOPE_INTENT else None

@@ -162,7 +162,7 @@ def send(
         if abstained
         else " ".join(f"{s['text']} " + "".join(f"[{n}]" for n in s["citations"]) for s in screened.sentences)
     )
-    routing = {"intent": decision.to_dict(), "followup": resolution.to_dict(), "events": events}
+    routing = {"intent": decision.to_dict(), "followup": resolution.to_dict()}
     decline_reason = shown_text if reply.declined else None
     payload = {
         "conversation_id": conversation.id,
@@ -170,6 +170,7 @@ def send(
         "text": message,
         "resolved_question": resolution.text,
         "routing": routing,
+        "model_events": events,  # a tie-breaking model's calls, as the guard reported them (pseudonymized)
         "view_role": conversation.role,
         "as_of": day.isoformat(),
         "engine": reply.engine,
