@@ -45,6 +45,19 @@ SCHEMA = "caretrail.ask/1"
 CONVERSATION_SCHEMA = "caretrail.conversation/1"
 LIST_SCHEMA = "caretrail.conversations/1"
 HISTORY_TURNS = 6  # follow-ups are resolved against the latest of these
+# What the audit row keeps of each shown citation: where it points, not the quoted text again.
+AUDITED_CITATION_KEYS = (
+    "n",
+    "type",
+    "doc_id",
+    "document_id",
+    "chunk_id",
+    "record_id",
+    "patient_id",
+    "start",
+    "end",
+    "sha256",
+)
 
 
 @dataclass
@@ -177,24 +190,7 @@ def send(
         "answer": shown_text,
         "sentences": screened.sentences,
         "dropped_sentences": dropped,
-        "citations": [
-            {
-                k: c.get(k)
-                for k in (
-                    "n",
-                    "type",
-                    "doc_id",
-                    "document_id",
-                    "chunk_id",
-                    "record_id",
-                    "patient_id",
-                    "start",
-                    "end",
-                    "sha256",
-                )
-            }
-            for c in screened.citations
-        ],
+        "citations": [{k: c.get(k) for k in AUDITED_CITATION_KEYS} for c in screened.citations],
         "links": reply.links,
         "declined": reply.declined,
     }
