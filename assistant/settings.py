@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     openai_base_url: str = "http://127.0.0.1:8001/v1"
     openai_model: str = "local-model"
     openai_api_key: SecretStr = SecretStr("not-needed")
+    openai_timeout_seconds: float = 60.0  # a CPU-only server reading a long prompt can need more
     local_model_path: Path | None = None
     llm_max_tokens: int = 512
 

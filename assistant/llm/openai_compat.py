@@ -36,7 +36,8 @@ class OpenAICompatBackend(BaseChatModel):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAICompatBackend:
-        return cls(settings.openai_base_url, settings.openai_model, settings.openai_api_key.get_secret_value())
+        return cls(settings.openai_base_url, settings.openai_model, settings.openai_api_key.get_secret_value(),
+                   settings.openai_timeout_seconds)
 
     @property
     def model_id(self) -> str:
