@@ -52,6 +52,14 @@ _CITY_STATE = re.compile(
 _STATE_INSTITUTION = re.compile(rf"\b(?:u|univ\.?|university)(?:[ \t]+of)?[ \t]+(?:{STATE_NAMES})\b", re.IGNORECASE)
 # "ANNAPOLIS, MD" in an all-caps note: a known US town before a state code, whatever its case.
 _TOWN_STATE = re.compile(rf"\b[A-Za-z][A-Za-z.'-]+(?=,[ \t]*(?-i:{STATES})\b)")
+# A hospital acronym ("MGH", "JHH", "UMMC") right after an admission or transfer cue. "OSH"/"OH" (outside hospital)
+# name no place; unit names ("MICU", "CCU") end in U and do not fit.
+_HOSPITAL_AFTER_CUE = re.compile(
+    r"\b(?:transferred|transfered|transfer|trans|tx|xfer|admitted|adm|sent|came|come|arrived|arrival|brought|taken"
+    r"|went|returned|followed|seen)[ \t]+(?:in|at|to|into|from)?[ \t]*(?:the[ \t]+)?"
+    r"(?P<h>(?!osh\b|oh\b)[a-z]{0,3}(?:h|mc))\b(?![/-])",
+    re.IGNORECASE,
+)
 _STATE_WORDS = re.compile(rf"^(?:{STATE_NAMES})$", re.IGNORECASE)
 
 
@@ -99,6 +107,12 @@ class LocationRecognizer(EntityRecognizer):
         for m in _CITY_STATE.finditer(text):
             if not _allowed(m.group()) and m.group().split()[0].lower() not in NOT_A_NAME:
                 spans.append((m.start(), m.end(), 0.85))
+        for m in _HOSPITAL_AFTER_CUE.finditer(text):
+            h = m.group("h")
+            if is_english(h) or h.lower() in NOT_A_NAME or is_clinical(h):
+                continue  # "taken to cath", "went to bath"
+            if h.isupper() or h.islower() and not informative:
+                spans.append((m.start("h"), m.end("h"), 0.8))
         for m in _STATE_INSTITUTION.finditer(text):
             spans.append((m.start(), m.end(), 0.85))
         for m in _TOWN_STATE.finditer(text):
