@@ -185,7 +185,7 @@ def test_injected_documents_change_nothing_with_the_composer(injected: Injected)
 def test_injected_documents_change_nothing_with_the_local_model(injected: Injected, tmp_path: Path) -> None:
     """SmolLM2 through the PHI guard: the same set, the same checks (its answers are not expected to be right)."""
     shutil.copytree(injected.root / "data", tmp_path / "data")
-    ctx = open_context(Settings(data_dir=tmp_path / "data", llm_backend="local", llm_max_tokens=24, top_k=2))
+    ctx = open_context(Settings(data_dir=tmp_path / "data", llm_backend="local", llm_max_tokens=16, top_k=1))
     wrong, responses = _ask_every_case(injected, ctx)
     assert not wrong, json.dumps(wrong, indent=1)[:4000]
     models = set()
