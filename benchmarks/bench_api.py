@@ -199,7 +199,9 @@ def configuration(label: str, env: dict, args: argparse.Namespace, workdir: Path
         users.append({"key": created["secret"], "patients": panel})
     port = free_port()
     command = [CARETRAIL, "serve", "--port", str(port)] + (["--workers", str(workers)] if workers > 1 else [])
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server_log = workdir / f"server-{port}.log"
+    with server_log.open("wb") as sink:
+        server = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(base)
@@ -214,6 +216,10 @@ def configuration(label: str, env: dict, args: argparse.Namespace, workdir: Path
     finally:
         server.terminate()
         server.wait(timeout=30)
+        errors = [line for line in server_log.read_text(errors="replace").splitlines()
+                  if "Error" in line or "Exception" in line]
+        for line in errors[-8:]:
+            print(f"    server log: {line[:200]}")
 
 
 def main() -> None:
