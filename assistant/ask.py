@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from assistant.citations.cited_text import cited_text
 from assistant.citations.verify import verify_sentences
 from assistant.compose.composer import COMPOSER_ID, SentenceVectorCache, compose
 from assistant.errors import BadRequest
@@ -156,9 +157,7 @@ def answer(deps: AnswerDeps, question: str, patient_id: str | None, role: str) -
     citations = [c for c in citations if c["n"] in used]
     abstained = not kept
     abstain_message = load_prompt("answer/composer", prompts_dir=deps.prompts_dir)["abstain_message"]
-    text = abstain_message if abstained else " ".join(
-        f"{s['text']} " + "".join(f"[{n}]" for n in s["citations"]) for s in kept
-    )
+    text = abstain_message if abstained else cited_text(kept)
 
     payload = {
         "question": question,

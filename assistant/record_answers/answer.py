@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from assistant.citations.cited_text import cited_text
 from assistant.record_answers.citations import as_ask_citation, check_sentences
 from assistant.record_answers.facts import PatientRecord, facts_for
 from assistant.record_answers.questions import RecordQuestion, classify
@@ -119,6 +120,6 @@ def answer_record_question(
     text = (
         _abstention(asked, note, as_of)
         if abstained
-        else " ".join(f"{s['text']} " + "".join(f"[{n}]" for n in s["citations"]) for s in kept)
+        else cited_text(kept)
     )
     return RecordAnswer(question, asked, as_of, text, kept, citations, abstained, note, dropped)

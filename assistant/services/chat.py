@@ -27,6 +27,7 @@ from assistant.ask import AnswerDeps, answer, checked_question
 from assistant.chat import followups, intent, mentions, parameters, results, safety, store
 from assistant.chat.embedding import remembering
 from assistant.chat.intent import IntentDecision
+from assistant.citations.cited_text import cited_text
 from assistant.context import AppContext
 from assistant.errors import CaretrailError, NotFound, PermissionDenied
 from assistant.outreach.purposes import PURPOSES
@@ -173,7 +174,7 @@ def send(
     shown_text = (
         safety.plain(notice)
         if abstained
-        else " ".join(f"{s['text']} " + "".join(f"[{n}]" for n in s["citations"]) for s in screened.sentences)
+        else cited_text(screened.sentences)
     )
     routing = {"intent": decision.to_dict(), "followup": resolution.to_dict()}
     decline_reason = shown_text if reply.declined else None
