@@ -5,6 +5,7 @@ sentence; decisions through the API are audited and remembered until the evidenc
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from assistant.context import open_context
 from assistant.index.knowledge import ingest_knowledge
 from assistant.ingest.pipeline import ingest_paths
 from assistant.settings import REPO_ROOT, Settings
+from tests.helpers import postgres_schema
 from tests.helpers_auth import bearer
 from tests.test_measures import _bp, _condition, _hba1c, _office_visit, _patient, _percent
 
@@ -171,10 +173,34 @@ def test_ingest_recomputes_the_patients_it_wrote(ctx, tmp_path: Path) -> None:  
     assert {item.as_of for item in items} == {date.today()}
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def panel_ctx(request: pytest.FixtureRequest, knowledge_ctx: Any, knowledge_settings: Settings,
+              tmp_path: Path) -> Iterator[Any]:
+    """A context holding every protocol the demo patients' rules cite, on SQLite or the loopback PostgreSQL."""
+    import shutil
+
+    from sqlalchemy.orm import Session
+
+    from assistant.index.tables import ChunkRow
+
+    if request.param == "sqlite":
+        shutil.copytree(knowledge_settings.data_dir, tmp_path / "data")
+        yield open_context(Settings(data_dir=tmp_path / "data"))
+        return
+    with postgres_schema("guidance") as (url, _admin):
+        context = open_context(Settings(data_dir=tmp_path / "data", database_url=url))
+        with Session(knowledge_ctx.engine) as source, Session(context.engine) as target, target.begin():
+            for row in source.query(ChunkRow).filter(ChunkRow.collection == "knowledge"):  # the cited sentences
+                target.add(ChunkRow(**{c.name: getattr(row, c.name) for c in ChunkRow.__table__.columns}))
+        yield context
+        context.engine.dispose()
+
+
 @pytest.mark.slow
-def test_worklist_ranks_a_panel_in_sql_exactly_as_the_rules_would(ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The stored, SQL-ranked worklist equals ranking every patient's freshly computed items in Python, with the
-    panel split into one-patient chunks (the merge of per-chunk pages must be exact), and decisions apply."""
+def test_worklist_ranks_a_panel_in_sql_exactly_as_the_rules_would(panel_ctx, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The stored, SQL-ranked worklist equals ranking every patient's freshly computed items in Python, on both
+    databases; on SQLite with the panel split into small IN lists down to one patient each (the merge of
+    per-chunk pages must be exact), on PostgreSQL as one array parameter; and decisions apply."""
     from datetime import date
 
     from assistant.demo.generator import generate
@@ -182,8 +208,9 @@ def test_worklist_ranks_a_panel_in_sql_exactly_as_the_rules_would(ctx, tmp_path:
     from assistant.guidance.engine import record_decision, run_rules
     from assistant.guidance.facts import gather
     from assistant.guidance.item import PRIORITIES
+    from assistant.records import id_lists
 
-    assert ingest_knowledge(ctx.knowledge_deps).errors == []  # every protocol the demo patients' rules cite
+    ctx = panel_ctx
     generate(40, 7, tmp_path / "demo")
     assert ingest_paths(ctx.ingest_deps, [tmp_path / "demo"]).errors == []
     as_of = date(2026, 11, 23)
@@ -198,12 +225,13 @@ def test_worklist_ranks_a_panel_in_sql_exactly_as_the_rules_would(ctx, tmp_path:
     kept = [(pid, i) for pid, i in every if i.id != tcm[1].id]
     kept.sort(key=lambda p: (p[1].due is None, p[1].due or date.max, PRIORITIES.index(p[1].priority), p[1].rule,
                              p[0], p[1].id))
-    for chunk in (5000, 7, 1):
-        module._CHUNK = chunk
+    chunk_sizes = (1,) if id_lists.takes_arrays(ctx.engine) else (5000, 7, 1)
+    for chunk in chunk_sizes:
+        id_lists.IN_LIST_CHUNK = chunk
         try:
             listed = module.worklist(ctx.engine, ids, as_of, limit=25)
         finally:
-            module._CHUNK = 5000
+            id_lists.IN_LIST_CHUNK = 5000
         assert listed["total"] == len(kept)
         assert [(i["patient_id"], i["id"]) for i in listed["items"]] == [(pid, i.id) for pid, i in kept[:25]]
     # the other role's TCM step on the same discharge is still open: decisions are per item, not per rule

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any
@@ -26,17 +25,12 @@ from assistant.guidance.engine import run_rules
 from assistant.guidance.facts import RosterCache, gather
 from assistant.guidance.item import PRIORITIES
 from assistant.guidance.tables import GuidanceComputedTable, GuidanceItemTable, GuidanceStatusTable
+from assistant.records import id_lists
 from assistant.records.store import PatientStore
 
-_CHUNK = 5000  # ids per IN (...) list: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters
 _WRITE_BATCH = 200  # patients recomputed per transaction: one commit per batch, not per patient
 _CLOSED = ("dismissed", "completed")
 _NO_VERSION = ""  # a patient with no records version row (nothing written since versions were kept)
-
-
-def _chunks(ids: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
 
 
 def stale_patients(store: PatientStore, engine: Engine, patient_ids: list[str], as_of: date) -> dict[str, str]:
@@ -44,7 +38,7 @@ def stale_patients(store: PatientStore, engine: Engine, patient_ids: list[str], 
     versions = store.records_versions(patient_ids)
     computed: dict[str, tuple[date, str]] = {}
     with Session(engine) as session:
-        for chunk in _chunks(patient_ids):
+        for chunk in id_lists.chunks(engine, patient_ids):
             computed.update(
                 {
                     pid: (day, version)
@@ -53,7 +47,7 @@ def stale_patients(store: PatientStore, engine: Engine, patient_ids: list[str], 
                             GuidanceComputedTable.patient_id,
                             GuidanceComputedTable.as_of,
                             GuidanceComputedTable.records_version,
-                        ).where(GuidanceComputedTable.patient_id.in_(chunk))
+                        ).where(id_lists.among(engine, GuidanceComputedTable.patient_id, chunk))
                     )
                 }
             )
@@ -111,10 +105,10 @@ def refresh(store: PatientStore, engine: Engine, roster: RosterCache, patient_id
     return len(stale)
 
 
-def _open_items(patient_ids: list[str], as_of: date, role: str | None) -> Any:
+def _open_items(engine: Engine, patient_ids: list[str], as_of: date, role: str | None) -> Any:
     """The WHERE clause shared by the ranked page and the counts: these patients, this day, not decided."""
     conditions = [
-        GuidanceItemTable.patient_id.in_(patient_ids),
+        id_lists.among(engine, GuidanceItemTable.patient_id, patient_ids),
         GuidanceItemTable.as_of == as_of,
         or_(GuidanceStatusTable.status.is_(None), GuidanceStatusTable.status.not_in(_CLOSED)),
     ]
@@ -151,8 +145,8 @@ def worklist(
     pages: list[list[Any]] = []
     counts: Counter[str] = Counter()
     with Session(engine) as session:
-        for chunk in _chunks(patient_ids):
-            where = _open_items(chunk, as_of, role)
+        for chunk in id_lists.chunks(engine, patient_ids):
+            where = _open_items(engine, chunk, as_of, role)
             pages.append(
                 list(
                     session.execute(

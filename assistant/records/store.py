@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db import init_db
-from assistant.records import mpi
+from assistant.records import id_lists, mpi
 from assistant.records.model import MBI, ParsedDocument, Patient, Record
 from assistant.records.names import normalize_mbi
 from assistant.records.tables import (
@@ -418,10 +418,10 @@ class PatientStore:
         """Each patient's records version (absent: no records written since versions were kept)."""
         versions: dict[str, str] = {}
         with self._sessions() as session:
-            for start in range(0, len(patient_ids), 5000):
-                chunk = patient_ids[start : start + 5000]
+            for chunk in id_lists.chunks(self.engine, patient_ids):
                 versions.update(session.execute(select(RecordsVersionTable.patient_id, RecordsVersionTable.version)
-                                                .where(RecordsVersionTable.patient_id.in_(chunk))).all())
+                                                .where(id_lists.among(self.engine, RecordsVersionTable.patient_id,
+                                                                      chunk))).all())
         return versions
 
     def list_patients(self, limit: int = 100, offset: int = 0, user_id: str | None = None,

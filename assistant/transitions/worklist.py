@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, any_, bindparam, false, func, or_, select, true, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Engine, and_, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from assistant.records import id_lists
 from assistant.records.store import PatientRow, PatientStore
 from assistant.records.tables import DocumentTable, RecordTable
 from assistant.transitions import actions as item_actions
@@ -254,16 +254,10 @@ def query(
             rows = list(
                 session.scalars(select(summary).where(where).order_by(*_order(summary)).offset(offset).limit(limit))
             )
-        elif engine.dialect.name == "postgresql":  # the panel as one array parameter: no 10,000-item IN list
-            panel = bindparam("panel", sorted(patient_ids), type_=ARRAY(String))
-            scoped = and_(where, summary.patient_id == any_(panel))
-            total = session.scalar(select(func.count()).select_from(summary).where(scoped)) or 0
-            rows = list(session.scalars(select(summary).where(scoped).order_by(*_order(summary))
-                                        .offset(offset).limit(limit)))  # fmt: skip
         else:
             total, parts = 0, []
-            for chunk in _chunks(sorted(patient_ids), PANEL_CHUNK):
-                scoped = and_(where, summary.patient_id.in_(chunk))
+            for chunk in id_lists.chunks(engine, sorted(patient_ids), PANEL_CHUNK):
+                scoped = and_(where, id_lists.among(engine, summary.patient_id, chunk))
                 total += session.scalar(select(func.count()).select_from(summary).where(scoped)) or 0
                 parts.append(list(session.scalars(select(summary).where(scoped).order_by(*_order(summary))
                                                   .limit(offset + limit))))  # fmt: skip
