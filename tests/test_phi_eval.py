@@ -10,6 +10,11 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from assistant.redaction.evaluation import (
     PHYSIONET_DIR,
+    TARGET_PRECISION,
+    GoldSpan,
+    Note,
+    Prepared,
+    _choose_threshold,
     clinical_false_positive_rate,
     cross_validate,
     evaluate,
@@ -145,6 +150,27 @@ def test_cross_validation_never_trains_on_the_scored_fold(shared_data) -> None: 
     # a real detector, even with a tagger trained on 100 notes of a few patients
     assert overall["recall"]["mean"] >= 0.65 and overall["recall"]["worst"] >= 0.5
     assert "PERSON" in report["per_type"] and report["per_fold"][0]["misses"] is not None
+
+
+def test_the_threshold_is_the_boldest_that_keeps_precision_on_held_back_notes() -> None:
+    """Recall rises with the threshold, and so do false alarms: the choice stops where precision would fall
+    below the target, and of equal outcomes takes the most cautious threshold."""
+    text = "Ann met Bob at Elm and Kay."
+    gold = [GoldSpan(0, 3, "PERSON", "Ann"), GoldSpan(8, 11, "PERSON", "Bob"), GoldSpan(15, 18, "LOCATION", "Elm")]
+    check = [Prepared(Note("n-1", text, gold), None, None, [])]
+
+    def predict_at(threshold: float) -> dict[str, list[tuple[int, int, str]]]:
+        found = [(0, 3, "PERSON")]
+        if threshold > 0.9:
+            found.append((8, 11, "PERSON"))
+        if threshold > 0.96:  # the last place, with two false alarms: precision 3/5
+            found += [(15, 18, "LOCATION"), (4, 7, "PERSON"), (12, 14, "LOCATION")]
+        return {text: found}
+
+    assert 3 / 5 < TARGET_PRECISION
+    assert _choose_threshold(check, predict_at) == 0.91
+    # when no threshold keeps the precision, the most precise one
+    assert _choose_threshold(check, lambda t: {text: [(0, 3, "PERSON"), (4, 7, "PERSON"), (19, 22, "PERSON")]}) == 0.5
 
 
 def test_cli_eval_phi_folds(shared_data) -> None:  # type: ignore[no-untyped-def]
