@@ -192,6 +192,24 @@ def test_a_conversation_about_no_patient_answers_protocols_only(world: World) ->
         chat.start(world.ctx, analyst, world.a["mbi"])
 
 
+
+def test_chat_and_ask_give_one_answer_to_a_record_question(world: World) -> None:
+    """The record engine's answer is the same through the chat and the ask box, also when the record has nothing
+    (B has no diabetes and no recent discharge): its statement of what was looked for, not a best-matching note."""
+    from assistant.services.answers import ask
+
+    cid = chat.start(world.ctx, CM, world.b["mbi"])["conversation_id"]
+    abstained = 0
+    for question in ("What is her most recent A1c?", "Is anything pending at discharge?",
+                     "What are her diagnoses?", "What was her last BP?"):
+        turn = _turn(world, cid, question)
+        asked = ask(world.ctx, CM, question, world.b["mbi"], as_of=DAY)
+        assert turn["intent"] == "record_question", question
+        assert (turn["answer"], turn["abstained"]) == (asked["answer"], asked["abstained"]), question
+        assert [c.get("record_id") for c in turn["citations"]] == [c.get("record_id") for c in asked["citations"]]
+        abstained += turn["abstained"]
+    assert abstained >= 2  # the A1c and the pending results: the case where the two used to differ
+
 def test_a_role_view_and_a_role_without_outreach(world: World) -> None:
     coordinator = chat.start(world.ctx, CM, world.a["mbi"], "care_coordinator")
     steps = _turn(world, coordinator["conversation_id"], "What are the next steps?")

@@ -209,6 +209,10 @@ def embedder() -> Embedder:
         ("What should I do next?", True, "next_steps", "rule"),
         ("Who drives her to dialysis?", True, "record_question", "rule"),
         ("What was her last A1c?", False, "record_question", "rule"),
+        ("Is anything pending at discharge?", True, "record_question", "rule"),  # the ask box's record lookups
+        ("What medications changed at discharge?", True, "record_question", "rule"),
+        ("What is the most recent A1c?", True, "record_question", "rule"),
+        ("What is the HbA1c threshold in the diabetes eCQM?", True, "protocol_question", "embedding"),
         ("When must the TCM interactive contact happen after discharge?", True, "protocol_question", "embedding"),
         ("What does STEADI recommend after a fall?", False, "protocol_question", "embedding"),
         ("Tell me a joke", False, "out_of_scope", "embedding"),

@@ -2,7 +2,9 @@
 
 Order, first decision wins:
 1. Rules: regular expressions with names (``prescribing``, ``checklist``...). A request to diagnose, prescribe or
-   give legal advice is declined whatever else it says, so those rules run first.
+   give legal advice is declined whatever else it says, so those rules run first. Then, in a conversation about a
+   patient, a lookup the record engine recognises ("is anything pending at discharge", "the most recent A1c") is a
+   record question, so the chat routes exactly the questions to the record that the ask box answers from it.
 2. The embedder: the request's cosine similarity to every example in ``assistant.chat.exemplars``; the intent of the
    nearest example wins. A request about the conversation's patient ("her", "his", "the patient") is never a protocol
    question: the protocols are not about her, her record is.
@@ -26,6 +28,7 @@ import numpy as np
 from assistant.chat.exemplars import EXEMPLARS, INTENTS, OUT_OF_SCOPE
 from assistant.index.embedder import Embedder
 from assistant.prompts import Prompt
+from assistant.record_answers.questions import classify as record_lookup
 
 if TYPE_CHECKING:
     from assistant.llm.guard import AuditHook, GuardedLLM
@@ -194,6 +197,9 @@ def classify(
     ruled = by_rule(text)
     if ruled is not None:
         return ruled
+    lookup = record_lookup(text) if has_patient else None
+    if lookup is not None:  # what the ask box would answer from the record is a record question here too
+        return IntentDecision(RECORD, "rule", f"rule 'record-lookup': the record engine looks up {lookup.looked_for}")
     about = _ABOUT_PATIENT.search(text)
     if about and (not has_patient or _PATIENT_QUESTION.search(text)):
         where = "this conversation's patient" if has_patient else "a patient, in a conversation about none"

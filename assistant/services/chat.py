@@ -306,9 +306,17 @@ def _answer_reply(response: dict[str, Any], payload: dict[str, Any]) -> Reply:
 
 
 def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: date) -> Reply:
-    """The structured record first; the patient's own notes when it has no answer; never the knowledge base."""
+    """A question the record engine recognises gets the record's answer, as ``ask`` gives it; any other record
+    question gets the patient's own notes; never the knowledge base.
+
+    Recognised means answered by the record engine even when the record has nothing: its answer then says what
+    was looked for (``structured.text``), exactly as ``services.answers.ask`` does, so the chat and the ask box
+    cannot disagree about one patient. Falling back to the notes' best-matching sentence there was the bug the
+    record engine replaced (the discharge date, when asked what was pending)."""
     structured = answer_record_question(ctx.patients, patient_id, question, day)
-    if structured is not None and not structured.abstained:
+    if structured is not None:
+        if structured.abstained:
+            return Reply(notice=structured.text, engine={"structured": structured.audit_payload()})
         return _answer_reply(structured.response(patient_id), structured.audit_payload())
     narrative = answer(_answer_deps(ctx), question, patient_id, role)
     own = [c["n"] for c in narrative.response["citations"] if c.get("patient_id") == patient_id]
@@ -318,10 +326,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
         for s in narrative.response["sentences"]
         if s not in kept
     ]
-    engine = {
-        "narrative": narrative.audit_payload,
-        "structured": structured.audit_payload() if structured is not None else None,
-    }
+    engine = {"narrative": narrative.audit_payload, "structured": None}
     if kept:
         citations = [c for c in narrative.response["citations"] if c["n"] in {n for s in kept for n in s["citations"]}]
         return Reply(
@@ -330,8 +335,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
             dropped=list(narrative.audit_payload.get("dropped_sentences", [])) + outside,
             engine=engine,
         )
-    notice = structured.text if structured is not None else _replies(ctx)["record_abstain"]
-    return Reply(notice=notice, dropped=outside, engine=engine)
+    return Reply(notice=_replies(ctx)["record_abstain"], dropped=outside, engine=engine)
 
 
 def _protocol(ctx: AppContext, question: str, role: str) -> Reply:
