@@ -4,7 +4,8 @@
 
 The notes are read from ../shared/data/deid_phi/ (GPL, never copied here); what is saved is a table of
 feature weights whose only words are public known-safe words (see ``assistant/redaction/lexicons.py``).
-Its threshold is chosen on a held-back fold of the same notes, as in ``caretrail eval phi --folds 5``.
+Its threshold is chosen on out-of-fold predictions over five patient folds of the same notes, as inside
+each training split of ``caretrail eval phi --folds 5``.
 """
 
 from __future__ import annotations
