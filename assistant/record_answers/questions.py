@@ -38,6 +38,9 @@ _GENERIC = re.compile(
 )
 # General forms a pronoun can still make personal ("how many ER visits did she have").
 _GENERAL = re.compile(r"\b(?:how (?:many|long|much|soon)|which codes?|what codes?|codes?)\b", re.IGNORECASE)
+# "Who refills her pill organizer?", "Who writes down her weight?": a person is asked for, and the structured
+# record (values, medications, visits) names none; the notes do, so such questions go to the narrative answer.
+_WHO = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
 # The question is about this patient: a pronoun, or "this patient".
 _DIRECTED = re.compile(r"\b(?:her|his|she|he|him|hers|herself|himself|this patient|my patient)\b", re.IGNORECASE)
 _CURRENT_MEDS = re.compile(r"\b(?:current|active|home) (?:med(?:ication)?s?|drugs?|prescriptions?)\b", re.IGNORECASE)
@@ -116,7 +119,7 @@ def classify(question: str) -> RecordQuestion | None:
     measures, billing, "a patient", "we"), and, for topics that knowledge questions share, a pronoun ("her
     diagnoses") or a wording only a chart answers ("the most recent A1c", "what changed at discharge")."""
     text = " ".join(question.split())
-    if not text or _GENERIC.search(text):
+    if not text or _GENERIC.search(text) or _WHO.search(text):
         return None
     directed = _DIRECTED.search(text) is not None
     if _GENERAL.search(text) and not directed:
