@@ -11,7 +11,16 @@ retrieved chunks. Fact recall: the question's key fact (a verbatim phrase) is in
 text, which is what an answer can actually cite. With only ~20 documents, document recall is close to
 1.0 for any retriever; fact recall is the one that separates them.
 
+Scale mode (``--patients N``): the knowledge base plus N demo patients' records (N = 25,000 gives about 100,000
+chunks), then knowledge questions and questions about one patient that go to the narrative index (questions the
+record engine would answer from structured records are not used: they never touch the index), through the service
+as above. It prints p50/p95 for the embedded store (SQLite + embedded Chroma) and for the Chroma server with
+PostgreSQL, each beside the naive baseline at the same size (dense top-4 from the same vector store, no BM25, no
+composing), and the resident memory of the process serving the questions (and of the Chroma server). Target: p95
+under 150 ms at 100,000 chunks on 2 cores.
+
 Run: .venv/bin/python benchmarks/bench_ask.py [--questions evals/bench_questions.jsonl]
+     .venv/bin/python benchmarks/bench_ask.py --patients 25000 [--only embedded|server]
 """
 
 from __future__ import annotations
@@ -101,8 +110,15 @@ def ours(ctx, questions: list[dict]) -> tuple[float, float, list[float], int, in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--questions", type=Path, default=REPO_ROOT / "evals" / "bench_questions.jsonl")
+    parser.add_argument("--patients", type=int, default=0, help="scale mode: this many demo patients indexed too")
+    parser.add_argument("--only", choices=("embedded", "server"), help="scale mode: one configuration only")
+    parser.add_argument("--sample", type=int, default=200, help="scale mode: questions of each kind timed")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.patients:
+        run_at_scale(args.patients, questions, args.only, args.postgres, args.sample)
+        return
 
     with tempfile.TemporaryDirectory() as data_dir:
         ctx = open_context(Settings(data_dir=Path(data_dir)))
@@ -128,6 +144,124 @@ def main() -> None:
     print(f"p95 latency: {percentile(latencies, 95):.1f} ms (target < 150 ms); "
           f"{percentile(latencies, 95) / percentile(base_latencies, 95):.1f}x the baseline's retrieval-only p95")
     print(f"abstained on {abstained} of {len(questions)} in-scope questions")
+
+
+# Questions about one patient that the narrative index answers (the record engine does not take them).
+PATIENT_QUESTIONS = (
+    "What did the notes say about her living situation?",
+    "Who helps the patient at home?",
+    "What did the discharge instructions say to watch for?",
+    "What did the care manager write after the last call?",
+    "Why did the patient go to the hospital?",
+)
+
+
+def _timed_asks(ctx, asks: list[tuple[str, str | None]]) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    """Our latency through the service, and the naive baseline's (dense top-4 from the same store) per question."""
+    from assistant.index.vectors import KNOWLEDGE, PATIENT
+    from assistant.retrieval.hybrid import Scope
+
+    ours_ms, naive_ms = [], []
+    for question, patient in asks:
+        started = time.perf_counter()
+        ask(ctx, SCALE_CALLER, question, patient)
+        ours_ms.append((time.perf_counter() - started) * 1000)
+        scope = Scope(PATIENT, patient_id=patient) if patient else Scope(KNOWLEDGE)
+        started = time.perf_counter()
+        vector = ctx.embedder.embed_one(question)
+        ctx.search_deps.vectors.query(scope.collection, vector, BASELINE_K, scope.chroma_where())
+        naive_ms.append((time.perf_counter() - started) * 1000)
+    return ours_ms, naive_ms
+
+
+SCALE_CALLER = Caller("benchmark", "admin", "cli")  # every patient is on an admin's panel: no assignment needed
+
+
+def _scale_one(label: str, settings: Settings, demo: Path, questions: list[dict], sample: int,
+               extra_process: int | None = None) -> None:
+    import random
+
+    import psutil
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from assistant.index.tables import ChunkRow
+    from assistant.ingest.pipeline import ingest_paths
+    from assistant.record_answers.questions import classify
+
+    ctx = open_context(settings)
+    started = time.perf_counter()
+    ingest_knowledge(ctx.knowledge_deps)
+    summary = ingest_paths(ctx.ingest_deps, [demo])
+    assert not summary.errors, summary.errors[:3]
+    with Session(ctx.engine) as session:
+        chunks = session.scalar(select(func.count()).select_from(ChunkRow)) or 0
+    print(f"[{label}] indexed the knowledge base and {summary.documents} documents, {chunks} chunks, in "
+          f"{time.perf_counter() - started:.0f} s")
+    assert not any(classify(q) for q in PATIENT_QUESTIONS), "a patient question the record engine would take"
+    patients = sorted(row.id for row in ctx.patients.list_patients(limit=10_000_000))
+    rng = random.Random(7)
+    knowledge = [(row["question"], None) for row in questions[:sample]]
+    about = [(rng.choice(PATIENT_QUESTIONS), rng.choice(patients)) for _ in range(sample)]
+    _timed_asks(ctx, knowledge[:10] + about[:10])  # warm the model, the store and the BM25 caches
+    for name, asks in (("knowledge questions", knowledge), ("patient questions", about)):
+        ours_ms, naive_ms = _timed_asks(ctx, asks)
+        print(f"[{label}] {name} ({len(asks)}): ours p50 {statistics.median(ours_ms):.1f} ms, p95 "
+              f"{percentile(ours_ms, 95):.1f} ms; naive dense top-4 p50 {statistics.median(naive_ms):.1f} ms, p95 "
+              f"{percentile(naive_ms, 95):.1f} ms (retrieval only); ratio of p95s "
+              f"{percentile(ours_ms, 95) / percentile(naive_ms, 95):.1f}x; target p95 < 150 ms at 100,000 chunks")
+    served = psutil.Process().memory_info().rss / 2**20
+    other = f", Chroma server {psutil.Process(extra_process).memory_info().rss / 2**20:.0f} MB" if extra_process else ""
+    print(f"[{label}] resident memory of the serving process {served:.0f} MB{other}")
+    ctx.engine.dispose()
+
+
+def run_at_scale(patients: int, questions: list[dict], only: str | None, postgres: str, sample: int = 200) -> None:
+    """The knowledge base plus ``patients`` demo patients, on the embedded store and on Chroma server + PostgreSQL."""
+    import shutil
+    import subprocess
+    import sys
+    import uuid
+
+    import httpx
+    from bench_api import free_port  # a script beside this one: benchmarks/ is on the path when run
+    from sqlalchemy import create_engine, text
+
+    from assistant.demo.generator import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        generate(patients, 2027, workdir / "demo")
+        if only in (None, "embedded"):
+            _scale_one("embedded", Settings(data_dir=workdir / "embedded"), workdir / "demo", questions, sample)
+        if only in (None, "server"):
+            schema, port = f"bench_ask_{uuid.uuid4().hex[:8]}", free_port()
+            chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path",
+                                       str(workdir / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 120
+            while True:  # the server answers its heartbeat once it is ready
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2, trust_env=False).is_success:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("the Chroma server did not come up")
+                time.sleep(0.5)
+            admin = create_engine(postgres)
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                settings = Settings(data_dir=workdir / "server", chroma_mode="http", chroma_port=port,
+                                    database_url=f"{postgres}?options=-csearch_path%3D{schema}")
+                _scale_one("Chroma server + PostgreSQL", settings, workdir / "demo", questions, sample, chroma.pid)
+            finally:
+                chroma.terminate()
+                chroma.wait(timeout=30)
+                with admin.begin() as connection:
+                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                shutil.rmtree(workdir / "chroma-server", ignore_errors=True)
 
 
 if __name__ == "__main__":
