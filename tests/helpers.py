@@ -8,6 +8,8 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -56,6 +58,33 @@ def postgres_schema(prefix: str) -> Iterator[tuple[str, Engine]]:
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@contextmanager
+def knowledge_context(database: str, knowledge_ctx: Any, data_dir: Path, prefix: str) -> Iterator[Any]:
+    """A context holding the indexed knowledge base's sentences, on SQLite or in a throw-away PostgreSQL schema.
+
+    SQLite: a copy of the session's indexed data dir. PostgreSQL: the knowledge chunk rows copied over (what the
+    guidance and transition items cite; the vector index is not needed for them)."""
+    import shutil
+
+    from sqlalchemy.orm import Session
+
+    from assistant.context import open_context
+    from assistant.index.tables import ChunkRow
+    from assistant.settings import Settings
+
+    if database == "sqlite":
+        shutil.copytree(knowledge_ctx.settings.data_dir, data_dir)
+        yield open_context(Settings(data_dir=data_dir))
+        return
+    with postgres_schema(prefix) as (url, _admin):
+        context = open_context(Settings(data_dir=data_dir, database_url=url))
+        with Session(knowledge_ctx.engine) as source, Session(context.engine) as target, target.begin():
+            for row in source.query(ChunkRow).filter(ChunkRow.collection == "knowledge"):
+                target.add(ChunkRow(**{c.name: getattr(row, c.name) for c in ChunkRow.__table__.columns}))
+        yield context
+        context.engine.dispose()
 
 
 def openai_reply(handler: BaseHTTPRequestHandler, content: str) -> None:

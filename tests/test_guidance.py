@@ -21,7 +21,7 @@ from assistant.context import open_context
 from assistant.index.knowledge import ingest_knowledge
 from assistant.ingest.pipeline import ingest_paths
 from assistant.settings import REPO_ROOT, Settings
-from tests.helpers import postgres_schema
+from tests.helpers import knowledge_context
 from tests.helpers_auth import bearer
 from tests.test_measures import _bp, _condition, _hba1c, _office_visit, _patient, _percent
 
@@ -174,26 +174,10 @@ def test_ingest_recomputes_the_patients_it_wrote(ctx, tmp_path: Path) -> None:  
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def panel_ctx(request: pytest.FixtureRequest, knowledge_ctx: Any, knowledge_settings: Settings,
-              tmp_path: Path) -> Iterator[Any]:
+def panel_ctx(request: pytest.FixtureRequest, knowledge_ctx: Any, tmp_path: Path) -> Iterator[Any]:
     """A context holding every protocol the demo patients' rules cite, on SQLite or the loopback PostgreSQL."""
-    import shutil
-
-    from sqlalchemy.orm import Session
-
-    from assistant.index.tables import ChunkRow
-
-    if request.param == "sqlite":
-        shutil.copytree(knowledge_settings.data_dir, tmp_path / "data")
-        yield open_context(Settings(data_dir=tmp_path / "data"))
-        return
-    with postgres_schema("guidance") as (url, _admin):
-        context = open_context(Settings(data_dir=tmp_path / "data", database_url=url))
-        with Session(knowledge_ctx.engine) as source, Session(context.engine) as target, target.begin():
-            for row in source.query(ChunkRow).filter(ChunkRow.collection == "knowledge"):  # the cited sentences
-                target.add(ChunkRow(**{c.name: getattr(row, c.name) for c in ChunkRow.__table__.columns}))
+    with knowledge_context(request.param, knowledge_ctx, tmp_path / "data", "guidance") as context:
         yield context
-        context.engine.dispose()
 
 
 @pytest.mark.slow

@@ -6,24 +6,19 @@ next day needs no recomputation but counts overdue items again; the caller's pan
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 
 from assistant.audit.log import audit_log_for
-from assistant.context import open_context
-from assistant.index.tables import ChunkRow
 from assistant.ingest.pipeline import ingest_paths
 from assistant.services import transitions
 from assistant.services.caller import Caller
-from assistant.settings import Settings
 from evals.transitions import build_scenarios as b
-from tests.helpers import postgres_schema
+from tests.helpers import knowledge_context
 
 ADMIN = Caller("ops", "admin", "cli")
 CM = Caller("wl-cm", "care_manager", "cli")
@@ -38,20 +33,9 @@ def _a03(mbi: str, discharged: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(
-    request: pytest.FixtureRequest, knowledge_ctx: Any, knowledge_settings: Settings, tmp_path: Path
-) -> Iterator[Any]:
-    if request.param == "sqlite":
-        shutil.copytree(knowledge_settings.data_dir, tmp_path / "data")
-        yield open_context(Settings(data_dir=tmp_path / "data"))
-        return
-    with postgres_schema("transitions") as (url, _admin):
-        ctx = open_context(Settings(data_dir=tmp_path / "data", database_url=url))
-        with Session(knowledge_ctx.engine) as source, Session(ctx.engine) as target, target.begin():
-            for row in source.query(ChunkRow).filter(ChunkRow.collection == "knowledge"):  # the cited sentences
-                target.add(ChunkRow(**{c.name: getattr(row, c.name) for c in ChunkRow.__table__.columns}))
-        yield ctx
-        ctx.engine.dispose()
+def store(request: pytest.FixtureRequest, knowledge_ctx: Any, tmp_path: Path) -> Iterator[Any]:
+    with knowledge_context(request.param, knowledge_ctx, tmp_path / "data", "transitions") as context:
+        yield context
 
 
 def test_stored_worklist_on_sqlite_and_postgres(store: Any, tmp_path: Path) -> None:
