@@ -87,6 +87,21 @@ def knowledge_context(database: str, knowledge_ctx: Any, data_dir: Path, prefix:
         context.engine.dispose()
 
 
+@contextmanager
+def model_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A fake OpenAI-compatible server on a free loopback port, answering with ``handler``; yields its ``/v1`` URL."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def openai_reply(handler: BaseHTTPRequestHandler, content: str) -> None:
     """Answer an OpenAI-compatible chat-completions request from a test server."""
     payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()

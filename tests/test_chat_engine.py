@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -19,7 +18,7 @@ from assistant.llm.guard import GuardedLLM
 from assistant.llm.openai_compat import OpenAICompatBackend
 from assistant.prompts import load_prompt
 from assistant.settings import REPO_ROOT, Settings
-from tests.helpers import openai_reply
+from tests.helpers import model_server, openai_reply
 
 CASES = [json.loads(line) for line in (REPO_ROOT / "evals/injection/cases.jsonl").read_text("utf-8").splitlines()]
 
@@ -248,12 +247,8 @@ class _LabelModel(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def label_model() -> Iterator[GuardedLLM]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _LabelModel)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield GuardedLLM(OpenAICompatBackend(f"http://127.0.0.1:{httpd.server_address[1]}/v1", "label-model"))
-    httpd.shutdown()
-    httpd.server_close()
+    with model_server(_LabelModel) as url:
+        yield GuardedLLM(OpenAICompatBackend(url, "label-model"))
 
 
 def test_a_model_breaks_only_near_ties_and_only_between_the_two(embedder: Embedder, label_model: GuardedLLM) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from assistant.redaction import dates
 from assistant.redaction.engine import detector_version
 from assistant.redaction.transform import PseudonymSession
 from assistant.settings import Settings
+from tests.helpers import model_server
 
 PLANTED = {
     "name": "Eleanor Whitfield",
@@ -64,12 +64,8 @@ class _Recorder(BaseHTTPRequestHandler):
 @pytest.fixture()
 def server() -> Iterator[str]:
     _Recorder.bodies = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+    with model_server(_Recorder) as url:
+        yield url
 
 
 def test_no_planted_identifier_reaches_the_model_server(server: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

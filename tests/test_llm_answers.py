@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -23,7 +22,7 @@ from assistant.prompts import load_prompt
 from assistant.services.answers import ask as service_ask
 from assistant.services.caller import Caller
 from assistant.settings import Settings
-from tests.helpers import free_port, openai_reply
+from tests.helpers import free_port, model_server, openai_reply
 
 # Each test indexes the knowledge base in a data dir of its own, and the last loads the GGUF checkpoint.
 pytestmark = pytest.mark.slow
@@ -68,12 +67,8 @@ class _CarelessModel(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def model_url() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _CarelessModel)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+    with model_server(_CarelessModel) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
