@@ -316,7 +316,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
     structured = answer_record_question(ctx.patients, patient_id, question, day)
     if structured is not None:
         if structured.abstained:
-            return Reply(notice=structured.text, engine={"structured": structured.audit_payload()})
+            return Reply(notice=structured.text, engine=structured.audit_payload())
         return _answer_reply(structured.response(patient_id), structured.audit_payload())
     narrative = answer(_answer_deps(ctx), question, patient_id, role)
     own = [c["n"] for c in narrative.response["citations"] if c.get("patient_id") == patient_id]
@@ -326,7 +326,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
         for s in narrative.response["sentences"]
         if s not in kept
     ]
-    engine = {"narrative": narrative.audit_payload, "structured": None}
+    engine = {"narrative": narrative.audit_payload}
     if kept:
         citations = [c for c in narrative.response["citations"] if c["n"] in {n for s in kept for n in s["citations"]}]
         return Reply(
