@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -143,6 +145,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@contextmanager
+def chroma_server(path: Path) -> Iterator[tuple[int, int]]:
+    """A Chroma server on a free loopback port, storing under ``path``; yields (port, process id) once it answers."""
+    port = free_port()
+    process = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(path), "--host",
+                                "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # the server answers its heartbeat once it is ready
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2, trust_env=False).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the Chroma server did not come up")
+            time.sleep(0.5)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def wait_ready(base: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -247,22 +273,16 @@ def main() -> None:
             configuration("embedded", env, args, workdir, workers=1)
         if args.only in (None, "server"):
             schema = f"bench_api_{uuid.uuid4().hex[:8]}"
-            chroma_port = free_port()
-            chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path",
-                                       str(workdir / "chroma-server"), "--host", "127.0.0.1", "--port",
-                                       str(chroma_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
+            with chroma_server(workdir / "chroma-server") as (chroma_port, _pid):
                 env = {**base_env, "CARETRAIL_DATA_DIR": str(workdir / "server"),
                        "CARETRAIL_DATABASE_URL": f"{args.postgres}?options=-csearch_path%3D{schema}",
                        "CARETRAIL_CHROMA_MODE": "http", "CARETRAIL_CHROMA_PORT": str(chroma_port),
                        "CARETRAIL_RATE_LIMIT_STORAGE": args.redis}
                 _create_schema(args.postgres, schema)
-                configuration("PostgreSQL + Chroma server", env, args, workdir, workers=args.workers)
-            finally:
-                chroma.terminate()
-                chroma.wait(timeout=30)
-                _drop_schema(args.postgres, schema)
-                shutil.rmtree(workdir / "chroma-server", ignore_errors=True)
+                try:
+                    configuration("PostgreSQL + Chroma server", env, args, workdir, workers=args.workers)
+                finally:
+                    _drop_schema(args.postgres, schema)
 
 
 def _create_schema(url: str, schema: str) -> None:

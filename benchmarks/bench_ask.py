@@ -218,14 +218,10 @@ def _scale_one(label: str, settings: Settings, demo: Path, questions: list[dict]
 
 def run_at_scale(patients: int, questions: list[dict], only: str | None, postgres: str, sample: int = 200) -> None:
     """The knowledge base plus ``patients`` demo patients, on the embedded store and on Chroma server + PostgreSQL."""
-    import shutil
-    import subprocess
-    import sys
     import uuid
 
-    import httpx
-    from bench_api import free_port  # a script beside this one: benchmarks/ is on the path when run
-    from sqlalchemy import create_engine, text
+    # bench_api is a script beside this one (benchmarks/ is on the path when run): one way to start the servers.
+    from bench_api import _create_schema, _drop_schema, chroma_server
 
     from assistant.demo.generator import generate
 
@@ -235,33 +231,16 @@ def run_at_scale(patients: int, questions: list[dict], only: str | None, postgre
         if only in (None, "embedded"):
             _scale_one("embedded", Settings(data_dir=workdir / "embedded"), workdir / "demo", questions, sample)
         if only in (None, "server"):
-            schema, port = f"bench_ask_{uuid.uuid4().hex[:8]}", free_port()
-            chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path",
-                                       str(workdir / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 120
-            while True:  # the server answers its heartbeat once it is ready
+            schema = f"bench_ask_{uuid.uuid4().hex[:8]}"
+            with chroma_server(workdir / "chroma-server") as (port, chroma_pid):
+                _create_schema(postgres, schema)
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2, trust_env=False).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the Chroma server did not come up")
-                time.sleep(0.5)
-            admin = create_engine(postgres)
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                settings = Settings(data_dir=workdir / "server", chroma_mode="http", chroma_port=port,
-                                    database_url=f"{postgres}?options=-csearch_path%3D{schema}")
-                _scale_one("Chroma server + PostgreSQL", settings, workdir / "demo", questions, sample, chroma.pid)
-            finally:
-                chroma.terminate()
-                chroma.wait(timeout=30)
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-                shutil.rmtree(workdir / "chroma-server", ignore_errors=True)
+                    settings = Settings(data_dir=workdir / "server", chroma_mode="http", chroma_port=port,
+                                        database_url=f"{postgres}?options=-csearch_path%3D{schema}")
+                    _scale_one("Chroma server + PostgreSQL", settings, workdir / "demo", questions, sample,
+                               chroma_pid)
+                finally:
+                    _drop_schema(postgres, schema)
 
 
 if __name__ == "__main__":
