@@ -255,13 +255,17 @@ def query(
                 session.scalars(select(summary).where(where).order_by(*_order(summary)).offset(offset).limit(limit))
             )
         else:
+            chunks = list(id_lists.chunks(engine, sorted(patient_ids), PANEL_CHUNK))
+            # One list (always on PostgreSQL): the page is cut in SQL. Several: each chunk's first offset + limit
+            # rows, merged, hold the page.
+            skip, take = (offset, limit) if len(chunks) == 1 else (0, offset + limit)
             total, parts = 0, []
-            for chunk in id_lists.chunks(engine, sorted(patient_ids), PANEL_CHUNK):
+            for chunk in chunks:
                 scoped = and_(where, id_lists.among(engine, summary.patient_id, chunk))
                 total += session.scalar(select(func.count()).select_from(summary).where(scoped)) or 0
                 parts.append(list(session.scalars(select(summary).where(scoped).order_by(*_order(summary))
-                                                  .limit(offset + limit))))  # fmt: skip
-            rows = list(heapq.merge(*parts, key=_key))[offset : offset + limit]
+                                                  .offset(skip).limit(take))))  # fmt: skip
+            rows = parts[0] if len(parts) == 1 else list(heapq.merge(*parts, key=_key))[offset : offset + limit]
     return Page(total, [_entry(row, as_of) for row in rows])
 
 
