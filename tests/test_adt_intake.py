@@ -41,8 +41,12 @@ def _exchange(port: int, payload: bytes) -> str:
 def test_listener_acks_stored_messages_and_ingests_them(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "CARETRAIL_DATA_DIR": str(tmp_path)}
+    # The listener's output goes to a file, not a pipe: a pipe nobody reads fills up and would stall the
+    # listener mid-ingest once it has logged 64 KiB.
+    log_path = tmp_path / "listener.log"
+    log_file = log_path.open("w", encoding="utf-8")
     process = subprocess.Popen([sys.executable, "-m", "assistant", "listen-adt", "--port", str(port)], env=env,
-                               cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=REPO_ROOT, stdout=log_file, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -50,7 +54,7 @@ def test_listener_acks_stored_messages_and_ingests_them(tmp_path: Path) -> None:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert process.poll() is None, log_path.read_text(encoding="utf-8")
                 assert time.monotonic() < deadline, "listener did not start"
                 time.sleep(0.2)
 
@@ -63,14 +67,20 @@ def test_listener_acks_stored_messages_and_ingests_them(tmp_path: Path) -> None:
         assert "MSA|AR" in garbage or "MSA|AE" in garbage
         assert len(list((tmp_path / "inbox" / "adt").glob("*.hl7"))) == 1
 
+        # Ingest runs after the ACK and opens the store and index on first use; on a loaded two-core CI machine
+        # the wait left over from a shared two-minute deadline once ran out, so ingest gets its own.
         ctx = open_context(Settings(data_dir=tmp_path))
         patient = None
-        while patient is None and time.monotonic() < deadline:
+        ingest_deadline = time.monotonic() + 300
+        while patient is None and time.monotonic() < ingest_deadline and process.poll() is None:
             time.sleep(0.5)
             patient = ctx.patients.resolve_patient("mrn|GOODHOSP|MRN-7788")
-        assert patient is not None and patient.name.startswith("Mabel")
+        if patient is None:
+            pytest.fail(f"the listener did not ingest the stored message; its output:\n{log_path.read_text('utf-8')}")
+        assert patient.name.startswith("Mabel")
         encounters = ctx.patients.patient_records(patient.id, kinds={"encounter"})
         assert [e.encounter_class for e in encounters] == ["inpatient"]
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log_file.close()
