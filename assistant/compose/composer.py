@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from assistant.compose.question import (
     years,
 )
 from assistant.index.embedder import Embedder
-from assistant.index.writer import decode_vectors
+from assistant.index.writer import decode_vectors, record_sentence_text
 from assistant.prompts import Prompt
 from assistant.retrieval.bm25 import tokenize_query
 from assistant.retrieval.hybrid import Hit
@@ -100,8 +101,10 @@ class Composition:
     best_score: float  # what the threshold was compared with
 
 
-def _terms(text: str) -> set[str]:
-    return set(tokenize_query(text)[0])
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    """A section heading's terms; headings repeat across every patient's documents, so they are cached."""
+    return frozenset(tokenize_query(text)[0])
 
 
 def with_labels(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -125,7 +128,7 @@ def is_heading(text: str, section: str) -> bool:
     return stripped.endswith(":") or stripped.rstrip(":").strip().lower() == leaf
 
 
-def section_overlap(question_terms: set[str], section: str) -> float:
+def section_overlap(question_terms: frozenset[str], section: str) -> float:
     """Share of the section heading's terms that the question uses: "discharge diagnoses" asked, the
     "Discharge Diagnoses" section's short list items become relevant even though they repeat no words."""
     heading_terms = _terms(section.split(" > ")[-1])
@@ -140,9 +143,8 @@ def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder, cache: Sen
         vectors = decode_vectors(hit.sentence_vectors, embedder.dimension)
         if len(vectors) == len(texts):
             return vectors
-    # Record text is terse ("None ordered.", "- furosemide 40 mg daily"): its heading carries half the
-    # meaning, so each line is embedded together with the section it sits under.
-    embedded = [f"{hit.section}: {text}" for text in texts]
+    # Rows written before record sentence vectors were stored: embedded now, as ingest embeds them today.
+    embedded = [record_sentence_text(hit.section, text) for text in texts]
     vectors = cache.get(embedded)
     if vectors is None:
         vectors = embedder.embed(embedded)
@@ -154,12 +156,12 @@ def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder, cache: Sen
 class Query:
     """What a sentence is scored against: the whole question or one of its parts, with a weight per topic word."""
 
-    terms: set[str]
+    terms: frozenset[str]
     vector: np.ndarray
     weights: dict[str, float] = field(default_factory=dict, compare=False)
 
 
-def term_weights(terms: set[str], pool: list[frozenset[str]], prompt: Prompt) -> dict[str, float]:
+def term_weights(terms: frozenset[str], pool: list[frozenset[str]], prompt: Prompt) -> dict[str, float]:
     """How much each topic word of the query says, judged among the retrieved sentences (an inverse document
     frequency over that pool): "TCM" and "visit" are in every sentence about TCM visits, "moderate-complexity"
     and "prescription drug" in one, and those pick the sentence out. A word no sentence uses gets the average
@@ -262,7 +264,7 @@ def _part_scores(
 
 
 def _elaboration(
-    announcing: Candidate, part: QuestionPart, ranked: list[Candidate], question_terms: set[str]
+    announcing: Candidate, part: QuestionPart, ranked: list[Candidate], question_terms: frozenset[str]
 ) -> list[Candidate]:
     """The sentences right after one that announces a number of items ("keeps four claims-based measures"): in
     the documents, they name the items. Taken only when the part asks for a list of that many (or of any number),

@@ -97,9 +97,11 @@ def _form_stems() -> frozenset[str]:
     return frozenset(tokenize_query(_FORM_WORDS)[0])
 
 
-def content_terms(text: str) -> set[str]:
-    """Stemmed topic words: BM25's tokens without the words that only shape a question."""
-    return set(tokenize_query(text)[0]) - _form_stems()
+@lru_cache(maxsize=16384)
+def content_terms(text: str) -> frozenset[str]:
+    """Stemmed topic words: BM25's tokens without the words that only shape a question. Cached: the same
+    sentences come back for question after question, and tokenizing them was a visible part of an answer."""
+    return frozenset(tokenize_query(text)[0]) - _form_stems()
 
 
 def asks_for(text: str) -> Asks | None:

@@ -67,18 +67,33 @@ class RecentVectors:
             self._vectors[text] = vector
 
 
+def _vectors_of(embedder: Embedder, texts: Sequence[str], recent: RecentVectors | None) -> dict[str, np.ndarray]:
+    """Each distinct text's vector: from ``recent`` when this run embedded it lately, else embedded now. Read
+    before anything is added, so trimming ``recent`` to make room can never lose a vector this call needs."""
+    recent = recent if recent is not None else RecentVectors()
+    found: dict[str, np.ndarray] = {}
+    missing: list[str] = []
+    for text in dict.fromkeys(texts):
+        vector = recent.get(text)
+        if vector is None:
+            missing.append(text)
+        else:
+            found[text] = vector
+    if missing:
+        embedded = embedder.embed(missing)
+        recent.add(missing, embedded)
+        found.update(zip(missing, embedded, strict=True))
+    return found
+
+
 def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk], recent: RecentVectors | None = None) -> np.ndarray:
     """Each distinct text is embedded once. Clinical documents repeat template sections across patients
     ("Pending Results: None.", "Home Health/DME: None ordered."), and the same text gives the same vector."""
     texts = [chunk.embed_text for chunk in chunks]
-    if recent is None:
-        recent = RecentVectors()
-    missing = [text for text in dict.fromkeys(texts) if recent.get(text) is None]
-    if missing:
-        recent.add(missing, embedder.embed(missing))
     if not texts:
         return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.stack([recent.get(text) for text in texts])  # type: ignore[misc]
+    found = _vectors_of(embedder, texts, recent)
+    return np.stack([found[text] for text in texts])
 
 
 def stage_vectors(vectors: VectorStore, collection: str, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
@@ -144,18 +159,34 @@ def append_rows(
         session.connection().execute(_INSERT_CHUNKS, rows)  # one executemany, no unit-of-work flush
 
 
-def sentence_vector_blobs(embedder: Embedder, chunks: Sequence[Chunk]) -> list[bytes]:
-    """Pre-computed sentence embeddings let the composer rank sentences without embedding at query time."""
+def record_sentence_text(section: str, sentence: str) -> str:
+    """What is embedded for one sentence of a patient's record. Record text is terse ("None ordered.",
+    "- furosemide 40 mg daily"): its heading carries half the meaning, so each line is embedded with the
+    section it sits under. The composer embeds the same text for rows written before vectors were stored."""
+    return f"{section}: {sentence}"
+
+
+def sentence_vector_blobs(
+    embedder: Embedder, chunks: Sequence[Chunk], recent: RecentVectors | None = None, with_section: bool = False
+) -> list[bytes]:
+    """Pre-computed sentence embeddings let the composer rank sentences without embedding at query time.
+
+    Knowledge sentences are embedded as written; a record's (``with_section``) with their heading. Texts repeated
+    across chunks (template lines in every discharge summary) are embedded once per run."""
     texts: list[str] = []
     counts: list[int] = []
     for chunk in chunks:
         spans = sentence_spans(chunk.text)
-        texts.extend(chunk.text[s:e] for s, e in spans)
+        texts.extend(
+            record_sentence_text(chunk.section, chunk.text[s:e]) if with_section else chunk.text[s:e]
+            for s, e in spans
+        )
         counts.append(len(spans))
-    vectors = embedder.embed(texts)
+    found = _vectors_of(embedder, texts, recent)
     blobs = []
     position = 0
     for count in counts:
-        blobs.append(encode_vectors(vectors[position : position + count]))
+        part = [found[text] for text in texts[position : position + count]]
+        blobs.append(encode_vectors(np.stack(part) if part else np.zeros((0, embedder.dimension))))
         position += count
     return blobs

@@ -33,6 +33,7 @@ from assistant.index.writer import (
     delete_rows,
     embed_chunks,
     replace_rows,
+    sentence_vector_blobs,
     stage_vectors,
 )
 from assistant.ingest.chunks import document_sections, section_chunks
@@ -156,7 +157,8 @@ class Written:
     patient_ids: set[str]
 
 
-def write_rows(deps: IngestDeps, session: Session, prepared: Prepared, in_ledger: bool) -> Written:
+def write_rows(deps: IngestDeps, session: Session, prepared: Prepared, in_ledger: bool,
+               sentence_vectors: list[bytes]) -> Written:
     """One document's SQL rows inside the caller's transaction: a previous version of the same file is
     replaced, records go through the MPI, and chunks learn their patient ids. ``in_ledger=False`` (the
     caller asked the ledger) skips replacing rows of this very document, which then cannot exist."""
@@ -165,13 +167,30 @@ def write_rows(deps: IngestDeps, session: Session, prepared: Prepared, in_ledger
     keys = deps.patients.save_document(session, parsed, document_id, replacing=in_ledger)
     chunks = assign_patients(prepared, keys)
     if in_ledger:
-        stale += replace_rows(session, PATIENT, document_id, chunks)
+        stale += replace_rows(session, PATIENT, document_id, chunks, sentence_vectors)
     else:
-        append_rows(session, PATIENT, document_id, chunks)
+        append_rows(session, PATIENT, document_id, chunks, sentence_vectors)
     return Written(chunks, stale, set(keys.values()))
 
 
-def store_documents(deps: IngestDeps, batch: list[Prepared], vectors: np.ndarray) -> list[Written]:
+@dataclass
+class Embedded:
+    """A batch's vectors: one per chunk for Chroma, and each chunk's sentence vectors for its SQL row (so that
+    answering a question about the patient embeds nothing but the question)."""
+
+    chunks: np.ndarray
+    sentences: list[bytes]
+
+    def of(self, start: int, count: int) -> Embedded:
+        return Embedded(self.chunks[start : start + count], self.sentences[start : start + count])
+
+
+def embed_batch(deps: IngestDeps, chunks: list[Chunk], recent: RecentVectors | None) -> Embedded:
+    return Embedded(embed_chunks(deps.embedder, chunks, recent),
+                    sentence_vector_blobs(deps.embedder, chunks, recent, with_section=True))
+
+
+def store_documents(deps: IngestDeps, batch: list[Prepared], embedded: Embedded) -> list[Written]:
     """Store a batch in one transaction with one Chroma write.
 
     Every document is still all-or-none: the whole batch commits or none of it does, and a re-run redoes
@@ -181,9 +200,12 @@ def store_documents(deps: IngestDeps, batch: list[Prepared], vectors: np.ndarray
     written: list[Written] = []
     with deps.patients.transaction() as session:
         in_ledger = deps.patients.ledger_ids(session, [prepared.document_id for prepared in batch])
+        position = 0
         for prepared in batch:
-            written.append(write_rows(deps, session, prepared, prepared.document_id in in_ledger))
-        stage_vectors(deps.vectors, PATIENT, [chunk for w in written for chunk in w.chunks], vectors)
+            sentences = embedded.sentences[position : position + len(prepared.chunks)]
+            position += len(prepared.chunks)
+            written.append(write_rows(deps, session, prepared, prepared.document_id in in_ledger, sentences))
+        stage_vectors(deps.vectors, PATIENT, [chunk for w in written for chunk in w.chunks], embedded.chunks)
     deps.vectors.delete(PATIENT, [chunk_id for w in written for chunk_id in w.stale])
     return written
 
@@ -282,9 +304,9 @@ def ingest_streamed(deps: IngestDeps, item: Streamed, summary: IngestSummary, re
                 keys = writer.add(part)
                 chunks = assign_patients(prepare(part, document_id), keys)
                 if chunks:
-                    vectors = embed_chunks(deps.embedder, chunks, recent)
-                    stage_vectors(deps.vectors, PATIENT, chunks, vectors)
-                    append_rows(session, PATIENT, document_id, chunks)
+                    embedded = embed_batch(deps, chunks, recent)
+                    stage_vectors(deps.vectors, PATIENT, chunks, embedded.chunks)
+                    append_rows(session, PATIENT, document_id, chunks, embedded.sentences)
                     written.update(chunk.chunk_id for chunk in chunks)
                 if on_part:
                     on_part(item.path, writer.record_count)  # a claim file can take minutes: say how far it got
@@ -311,18 +333,18 @@ def flush(deps: IngestDeps, batch: list[Prepared], summary: IngestSummary, recen
     """Embed a batch of documents in one call (the embedder sorts by length, so little padding) and store it
     in one transaction. If the batch fails, each document is retried alone so that one bad document is
     reported and the others still land."""
-    vectors = embed_chunks(deps.embedder, [chunk for prepared in batch for chunk in prepared.chunks], recent)
+    embedded = embed_batch(deps, [chunk for prepared in batch for chunk in prepared.chunks], recent)
     try:
-        results = list(zip(batch, store_documents(deps, batch, vectors), strict=True))
+        results = list(zip(batch, store_documents(deps, batch, embedded), strict=True))
     except Exception:  # noqa: BLE001 - rolled back as a whole; find the culprit document by document
         results = []
         position = 0
         for prepared in batch:
             count = len(prepared.chunks)
-            embeddings = vectors[position : position + count]
+            alone = embedded.of(position, count)
             position += count
             try:
-                results.append((prepared, store_documents(deps, [prepared], embeddings)[0]))
+                results.append((prepared, store_documents(deps, [prepared], alone)[0]))
             except Exception as exc:  # noqa: BLE001 - this document rolled back; report it and go on
                 path = prepared.parsed.source_path
                 summary.errors.append({"path": path, "error": f"{path}: not stored ({type(exc).__name__}: {exc}); "

@@ -7,19 +7,36 @@ index over everything and filtering afterwards would let other patients' vocabul
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import bm25s
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
-_STEMMER = Stemmer.Stemmer("english")
 _CACHE_SIZE = 64
+
+# bm25s.tokenize's own rules (scikit-learn's token pattern, lower case, its English stop words, then the stemmer),
+# applied directly: through bm25s.tokenize a single question paid for two progress bars and a vocabulary it threw
+# away, about a tenth of a patient question's time, since the composer tokenizes every candidate sentence.
+# tests/test_retrieval_tokens.py holds the two to the same tokens.
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
+_LOCAL = threading.local()  # PyStemmer's stemmers are not thread-safe: one per serving thread
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def tokenize_query(text: str) -> list[list[str]]:
-    return bm25s.tokenize([text], stemmer=_STEMMER, stopwords="en", return_ids=False, show_progress=False)
+    """One text's BM25 tokens, as a one-item batch (the shape ``BM25.retrieve`` takes)."""
+    return [_stemmer().stemWords([token for token in _TOKEN.findall(text.lower()) if token not in _STOPWORDS])]
 
 
 @dataclass
@@ -54,7 +71,7 @@ def scope_version(rows: list[tuple[str, str]]) -> str:
 def build(version: str, chunk_ids: list[str], texts: list[str]) -> ScopeIndex:
     if not texts:
         return ScopeIndex(version, [], None)
-    tokens = bm25s.tokenize(texts, stemmer=_STEMMER, stopwords="en", show_progress=False)
+    tokens = bm25s.tokenize(texts, stemmer=_stemmer(), stopwords="en", show_progress=False)
     retriever = bm25s.BM25()
     retriever.index(tokens, show_progress=False)
     return ScopeIndex(version, chunk_ids, retriever)
