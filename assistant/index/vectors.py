@@ -76,5 +76,20 @@ class VectorStore:
         distances = result["distances"][0] if result["distances"] else []
         return [(chunk_id, 1.0 - float(distance)) for chunk_id, distance in zip(ids, distances, strict=True)]
 
+    def vectors_of(self, name: str, ids: list[str]) -> np.ndarray:
+        """The stored vectors of ``ids``, one row per id in that order; a row of NaN for an id Chroma lacks (a
+        crash between the SQL and the Chroma write), which no similarity can then select."""
+        found: dict[str, np.ndarray] = {}
+        collection = self.collection(name)
+        for begin in range(0, len(ids), _ADD_BATCH):
+            result = collection.get(ids=ids[begin : begin + _ADD_BATCH], include=["embeddings"])
+            found.update(zip(result["ids"], result["embeddings"], strict=True))
+        dimension = len(next(iter(found.values()))) if found else 0
+        matrix = np.full((len(ids), dimension), np.nan, dtype=np.float32)
+        for row, chunk_id in enumerate(ids):
+            if chunk_id in found:
+                matrix[row] = found[chunk_id]
+        return matrix
+
     def count(self, name: str) -> int:
         return int(self.collection(name).count())

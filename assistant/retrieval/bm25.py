@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import bm25s
+import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
@@ -44,6 +45,9 @@ class ScopeIndex:
     version: str
     chunk_ids: list[str]
     retriever: bm25s.BM25 | None
+    # A small scope's chunk vectors, in chunk_ids order, once a dense search has fetched them (see
+    # hybrid.exact_dense); they are valid for as long as the version is, so they live and die with the entry.
+    vectors: np.ndarray | None = None
 
     def knows(self, token: str) -> bool:
         return self.retriever is not None and token in self.retriever.vocab_dict

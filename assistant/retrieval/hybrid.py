@@ -21,6 +21,10 @@ from assistant.retrieval.bm25 import ScopeCache, ScopeIndex, build, scope_versio
 
 RRF_K = 60
 CANDIDATES = 30
+# A scope this small (one patient's chunks) is searched exactly, against its own vectors, instead of through the
+# HNSW graph with a patient filter: at 100,000 chunks that filtered graph search alone had a p95 of 137 ms, while
+# a few hundred dot products take microseconds; and exact is never worse than approximate.
+EXACT_SCOPE_LIMIT = 5000
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,22 @@ def _scope_index(session: Session, cache: ScopeCache, scope: Scope) -> ScopeInde
     return index
 
 
-def _bm25(session: Session, cache: ScopeCache, scope: Scope, query: str, k: int) -> list[tuple[str, float]]:
-    return _scope_index(session, cache, scope).search(query, k)
+def exact_dense(vectors: VectorStore, scope: Scope, index: ScopeIndex, query_vector: np.ndarray,
+                k: int) -> list[tuple[str, float]]:
+    """The scope's nearest chunks by exact cosine similarity over its own vectors (fetched by id once per scope
+    version, then kept with its BM25 index), as Chroma's query would give them without the approximation."""
+    if not index.chunk_ids:
+        return []
+    if index.vectors is None:
+        index.vectors = vectors.vectors_of(scope.collection, index.chunk_ids)
+    matrix = index.vectors
+    if matrix.shape[1] != query_vector.shape[0]:
+        return []  # Chroma holds none of the scope's vectors (a crash between the two writes): nothing to rank
+    norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query_vector))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        similarity = (matrix @ query_vector) / norms
+    order = [int(i) for i in np.argsort(-np.nan_to_num(similarity, nan=-np.inf), kind="stable")]
+    return [(index.chunk_ids[i], float(similarity[i])) for i in order[:k] if np.isfinite(similarity[i])]
 
 
 _NUMBER = re.compile(r"\b\w*\d{4,}\w*\b")
@@ -166,9 +184,14 @@ def search(
 ) -> list[Hit]:
     if query_vector is None:
         query_vector = deps.embedder.embed_one(query)
-    dense = deps.vectors.query(scope.collection, query_vector, CANDIDATES, scope.chroma_where())
     with Session(deps.engine) as session:
-        lexical = _bm25(session, deps.bm25_cache, scope, query, CANDIDATES)
+        index = _scope_index(session, deps.bm25_cache, scope)
+    if scope.patient_id and len(index.chunk_ids) <= EXACT_SCOPE_LIMIT:
+        dense = exact_dense(deps.vectors, scope, index, query_vector, CANDIDATES)
+    else:
+        dense = deps.vectors.query(scope.collection, query_vector, CANDIDATES, scope.chroma_where())
+    lexical = index.search(query, CANDIDATES)
+    with Session(deps.engine) as session:
         fused: dict[str, float] = {}
         ranks: dict[str, dict[str, int]] = {}
         for name, results in (("dense", dense), ("bm25", lexical)):
