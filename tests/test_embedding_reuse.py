@@ -22,17 +22,24 @@ from assistant.services.answers import ask
 from assistant.services.caller import Caller
 from assistant.settings import Settings
 
+_REAL_EMBED = Embedder.embed
 
-def test_texts_repeated_across_batches_are_embedded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    generate(8, 2027, tmp_path / "demo")
+
+def _record_embedded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the embedder is given from now on, in order (the real embedder still embeds them)."""
     embedded: list[str] = []
-    real_embed = Embedder.embed
 
     def counting_embed(self: Embedder, texts: list[str]) -> np.ndarray:
         embedded.extend(texts)
-        return real_embed(self, texts)
+        return _REAL_EMBED(self, texts)
 
     monkeypatch.setattr(Embedder, "embed", counting_embed)
+    return embedded
+
+
+def test_texts_repeated_across_batches_are_embedded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate(8, 2027, tmp_path / "demo")
+    embedded = _record_embedded(monkeypatch)
     # Two documents per batch: the demo's template sections ("Pending results: none") recur in every batch.
     ctx = open_context(Settings(data_dir=tmp_path / "data", ingest_batch_documents=2))
     summary = ingest_paths(ctx.ingest_deps, [tmp_path / "demo"])
@@ -56,7 +63,7 @@ def test_texts_repeated_across_batches_are_embedded_once(tmp_path: Path, monkeyp
     # Each record sentence's stored vector is that sentence's own embedding, in the order of its spans.
     sentence_vectors = {row.chunk_id: decode_vectors(row.sentence_vectors, ctx.embedder.dimension) for row in rows}
     some = [(chunk_id, index) for chunk_id in sorted(sentences)[:5] for index in range(len(sentences[chunk_id]))]
-    fresh = real_embed(ctx.embedder, [sentences[chunk_id][index] for chunk_id, index in some])
+    fresh = _REAL_EMBED(ctx.embedder, [sentences[chunk_id][index] for chunk_id, index in some])
     for (chunk_id, index), vector in zip(some, fresh, strict=True):
         assert np.allclose(sentence_vectors[chunk_id][index], vector, atol=2e-3)  # stored as float16
 
@@ -83,14 +90,7 @@ def test_a_question_about_a_patient_embeds_only_the_question(tmp_path: Path, mon
     ctx = open_context(Settings(data_dir=tmp_path / "data"))
     summary = ingest_paths(ctx.ingest_deps, [tmp_path / "demo"])
     assert summary.errors == []
-    asked: list[str] = []
-    real_embed = Embedder.embed
-
-    def counting_embed(self: Embedder, texts: list[str]) -> np.ndarray:
-        asked.extend(texts)
-        return real_embed(self, texts)
-
-    monkeypatch.setattr(Embedder, "embed", counting_embed)
+    asked = _record_embedded(monkeypatch)
     questions = ("Who helps the patient at home?", "What did the discharge instructions say to watch for?",
                  "What did the care manager write after the last call?")
     cited = 0
