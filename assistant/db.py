@@ -6,11 +6,12 @@ table (patients, documents ledger, audit) shares one metadata so ``create_all`` 
 
 from __future__ import annotations
 
+import fcntl
 from functools import lru_cache
 from pathlib import Path
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -48,10 +49,30 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
+# Any constant: the key of the PostgreSQL advisory lock that lets one process at a time create the schema.
+_SCHEMA_LOCK_KEY = 0x43415245  # "CARE"
+
+
 def init_db(url: str) -> Engine:
-    """Create every table that is registered on ``Base`` (modules with tables must be imported first)."""
+    """Create every table that is registered on ``Base`` (modules with tables must be imported first).
+
+    One process at a time: ``create_all`` checks which tables exist and then creates the rest, so two processes
+    starting on a fresh store (``serve`` workers, ``listen-adt`` beside ``serve``) could both see a table missing
+    and the second would fail with "table already exists". PostgreSQL serializes them with an advisory lock held
+    by the creating transaction; SQLite with a lock file beside the database."""
     import assistant.tables  # noqa: F401  (registers all tables on Base)
 
     engine = get_engine(url)
-    Base.metadata.create_all(engine)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+            Base.metadata.create_all(connection)
+        return engine
+    database = engine.url.database
+    if not database or database == ":memory:":
+        Base.metadata.create_all(engine)
+        return engine
+    with open(f"{database}.schema-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        Base.metadata.create_all(engine)
     return engine
