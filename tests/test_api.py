@@ -112,3 +112,14 @@ def test_openapi_fuzz_never_returns_5xx(client: TestClient, knowledge_ctx) -> No
                 assert response.status_code < 500, (case.operation.path, response.status_code, response.text[:200])
 
         check()
+
+
+def test_a_reference_day_at_the_ends_of_the_calendar_is_refused(client: TestClient) -> None:
+    """Found by the fuzz run: year 1 made a look-back window overflow (a 500). Every as_of goes through one service
+    check now, so the API and the CLI refuse it alike, with the bounds in the message."""
+    for route in ("/v1/transitions", "/v1/worklist", "/v1/measures/report"):
+        response = client.get(route, params={"as_of": "0001-01-01"})
+        assert response.status_code == 400, (route, response.text)
+        assert "1900-01-01 to 2199-12-31" in response.text
+    assert client.get("/v1/transitions", params={"as_of": "2026-11-23"}).status_code == 200
+    assert client.get("/v1/transitions", params={"offset": 2**63}).status_code == 422  # was an SQLite overflow

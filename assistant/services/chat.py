@@ -40,6 +40,7 @@ from assistant.services import transitions as transitions_service
 from assistant.services.access import audit, check_patient, deny, may_see_patient, open_patient, require
 from assistant.services.answers import view_role
 from assistant.services.caller import Caller
+from assistant.services.dates import reference_day
 from assistant.services.policy import Action
 
 SCHEMA = "caretrail.ask/1"
@@ -148,7 +149,7 @@ def send(
     links and decline; audited (``chat.turn`` or ``chat.declined``) and stored before it is returned."""
     conversation = _open(ctx, caller, conversation_id)
     message = checked_question(text)
-    day = as_of or date.today()
+    day = reference_day(as_of)
     earlier = store.turns(ctx.engine, conversation.id)
     history = [followups.PriorTurn(t.seq, t.resolved, t.intent) for t in earlier[-HISTORY_TURNS:]]
     seq = (earlier[-1].seq if earlier else 0) + 1

@@ -13,6 +13,7 @@ from assistant.guidance.worklist import refresh, worklist
 from assistant.services.access import audit, open_patient, require
 from assistant.services.answers import view_role
 from assistant.services.caller import Caller
+from assistant.services.dates import reference_day
 from assistant.services.patients import panel_patient_ids
 from assistant.services.policy import Action
 
@@ -23,7 +24,7 @@ def patient_guidance(ctx: AppContext, caller: Caller, ref: str, view: str | None
                      as_of: date | None = None) -> dict[str, Any]:
     patient = open_patient(ctx, caller, ref)
     role = view_role(caller, view)
-    day = as_of or date.today()
+    day = reference_day(as_of)
     items = guidance(gather(ctx.patients, ctx.engine, ctx.roster_cache, patient.id, day), ctx.engine, role)
     audit_id = audit(ctx, caller, "guidance", patient.id, {"as_of": day, "view_role": role,
                                                            "items": [[i.id, i.rule, i.status] for i in items]})
@@ -39,7 +40,7 @@ def decide(ctx: AppContext, caller: Caller, item_id: str, ref: str, status: str,
     if status == "dismissed" and not (reason or "").strip():
         raise BadRequest("dismissing an item needs a reason")
     patient = open_patient(ctx, caller, ref)
-    day = as_of or date.today()
+    day = reference_day(as_of)
     facts = gather(ctx.patients, ctx.engine, ctx.roster_cache, patient.id, day)
     found = next((i for i in guidance(facts, ctx.engine, caller.role) if i.id == item_id), None)
     if found is None:
@@ -61,7 +62,7 @@ def panel_worklist(ctx: AppContext, caller: Caller, role: str | None = None, use
         scope = panel_patient_ids(ctx, caller)
         ids = scope if scope is not None else {row.id for row in ctx.patients.list_patients(limit=10_000_000)}
     owner = view_role(caller, role) if role else None
-    day = as_of or date.today()
+    day = reference_day(as_of)
     patient_ids = sorted(ids)
     recomputed = refresh(ctx.patients, ctx.engine, ctx.roster_cache, patient_ids, day)
     result = worklist(ctx.engine, patient_ids, day, owner, limit)

@@ -14,6 +14,7 @@ from assistant.measures.report import PanelReport, summarize
 from assistant.services import policy
 from assistant.services.access import audit, deny
 from assistant.services.caller import Caller
+from assistant.services.dates import reference_day
 from assistant.services.patients import panel_patient_ids
 from assistant.services.policy import Action
 
@@ -31,7 +32,7 @@ def panel_report(ctx: AppContext, caller: Caller, as_of: date | None = None) -> 
     named = policy.allows(caller.role, Action.READ_PATIENT)
     if not named and not policy.allows(caller.role, Action.READ_AGGREGATES):
         deny(ctx, caller, Action.READ_AGGREGATES, None, f"the {caller.role} role may not see measure reports")
-    as_of = as_of or date.today()
+    as_of = reference_day(as_of)
     period = calendar_year(as_of)
     prior_period = calendar_year(date(as_of.year - 1, 6, 30))
     patient_ids = _patient_ids(ctx, caller, named)

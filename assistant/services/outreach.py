@@ -24,6 +24,7 @@ from assistant.outreach.templates import TemplateError, load_template
 from assistant.outreach.translation import get_translator
 from assistant.services.access import audit, check_patient, open_patient, require
 from assistant.services.caller import Caller
+from assistant.services.dates import reference_day
 from assistant.services.policy import Action
 
 OPT_OUT_DAYS = 10  # business days to honour an opt-out (2024 FCC order); we honour it at once
@@ -131,7 +132,7 @@ def create_draft(
     if channel not in CHANNELS:
         raise BadRequest(f"channel must be one of {', '.join(CHANNELS)}, not {channel[:20]!r}")
     row = open_patient(ctx, caller, ref, Action.OUTREACH_DRAFT)
-    day = as_of or date.today()
+    day = reference_day(as_of)
     asked = {"purpose": purpose, "channel": channel, "language": language, "as_of": day.isoformat()}
     stopped = optout.opted_out(ctx.engine, row.id, channel)
     if stopped is not None:

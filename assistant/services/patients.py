@@ -10,6 +10,7 @@ from assistant.records.roster import audit as roster_report
 from assistant.services import policy
 from assistant.services.access import audit, open_patient, require
 from assistant.services.caller import Caller
+from assistant.services.dates import reference_day
 from assistant.services.policy import Action
 
 SCHEMA = "caretrail.patient/1"
@@ -66,6 +67,6 @@ def aggregates(ctx: AppContext, caller: Caller) -> dict[str, Any]:
 
 def roster_audit(ctx: AppContext, caller: Caller, as_of: date | None = None) -> dict[str, Any]:
     require(ctx, caller, Action.ROSTER_AUDIT)
-    report = roster_report(ctx.patients, as_of)
+    report = roster_report(ctx.patients, reference_day(as_of) if as_of else None)  # None: the roster's UTC today
     audit_id = audit(ctx, caller, "roster.audit", None, {"counts": report.counts, "as_of": report.as_of})
     return {**report.to_dict(), "audit_id": audit_id}

@@ -22,6 +22,7 @@ from assistant.records.store import PatientRow
 from assistant.roles import ROLES
 from assistant.services.access import audit, check_patient, open_patient, require
 from assistant.services.caller import Caller
+from assistant.services.dates import reference_day
 from assistant.services.patients import panel_patient_ids
 from assistant.services.policy import Action
 from assistant.transitions import actions as item_actions
@@ -80,7 +81,7 @@ def _checklist(
     if kind not in CHECKLIST_KINDS:
         raise BadRequest(f"kind must be one of {', '.join(CHECKLIST_KINDS)}, not {kind[:40]!r}")
     row = open_patient(ctx, caller, ref, Action.READ_PATIENT)
-    as_of = as_of or date.today()
+    as_of = reference_day(as_of)
     episodes.sync(ctx.engine, {row.id})
     found = episodes.list_episodes(ctx.engine, {row.id})
     records = read_patient_records(ctx.engine, row.id)
@@ -134,7 +135,7 @@ def worklist(
         raise BadRequest(f"status must be one of {', '.join(STATUSES)}, not {status[:40]!r}")
     if limit < 1 or offset < 0:
         raise BadRequest("limit must be at least 1 and offset at least 0")
-    as_of = as_of or date.today()
+    as_of = reference_day(as_of)
     ids = panel_patient_ids(ctx, caller)
     stored.catch_up(ctx.engine)
     recomputed = stored.refresh(ctx.engine, ctx.patients, ids, as_of, status)
@@ -175,7 +176,7 @@ def act(
     if episode is None:
         raise NotFound(f"no transition episode {episode_id[:80]!r}")
     check_patient(ctx, caller, episode.patient_id, Action.READ_PATIENT)
-    day = as_of or date.today()
+    day = reference_day(as_of)
     before, _ = _build(ctx, episode, day)
     item = next((i for i in before.items if i.id == item_id), None)
     if item is None:

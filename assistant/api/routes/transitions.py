@@ -35,7 +35,7 @@ def list_transitions(
     status: str = Query(default="open", pattern="^(open|closed|cancelled|all)$"),
     as_of: date | None = Query(default=None, description="reference date for deadlines; default today"),
     limit: int = Query(default=100, ge=1, le=10_000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
     ctx: AppContext = Depends(get_ctx),
     caller: Caller = Depends(requires(Action.LIST_PANEL)),
 ) -> dict[str, Any]:
