@@ -26,6 +26,17 @@ from assistant.audit.tables import AuditRow
 
 GENESIS = "0" * 64
 _RETRIES = 20
+# Threads of one process append one at a time: with a dozen request threads racing for the same head, optimistic
+# retries alone let a thread lose twenty times in a row on a loaded machine (seen in the test suite) and fail its
+# request. The retries remain for other processes (API workers, the ADT listener) writing the same log.
+_APPEND_LOCKS: dict[str, threading.Lock] = {}
+_APPEND_LOCKS_GUARD = threading.Lock()
+
+
+def _append_lock(engine: Engine) -> threading.Lock:
+    key = engine.url.render_as_string(hide_password=True)
+    with _APPEND_LOCKS_GUARD:
+        return _APPEND_LOCKS.setdefault(key, threading.Lock())
 
 
 def canonical_json(value: Any) -> str:
@@ -61,6 +72,10 @@ class AuditLog:
     def append(self, event: str, user: str, role: str | None, patient_id: str | None, payload: dict) -> str:
         """Append one row and return its audit id. Raises if the row cannot be written."""
         payload = json.loads(canonical_json(payload))  # exactly what will be read back
+        with _append_lock(self.engine):
+            return self._append(event, user, role, patient_id, payload)
+
+    def _append(self, event: str, user: str, role: str | None, patient_id: str | None, payload: dict) -> str:
         for _attempt in range(_RETRIES):
             audit_id = str(uuid.uuid4())
             created_at = datetime.now(UTC).isoformat(timespec="microseconds")
