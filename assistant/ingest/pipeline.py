@@ -202,9 +202,9 @@ def store_documents(deps: IngestDeps, batch: list[Prepared], embedded: Embedded)
         in_ledger = deps.patients.ledger_ids(session, [prepared.document_id for prepared in batch])
         position = 0
         for prepared in batch:
-            sentences = embedded.sentences[position : position + len(prepared.chunks)]
+            own = embedded.of(position, len(prepared.chunks))
             position += len(prepared.chunks)
-            written.append(write_rows(deps, session, prepared, prepared.document_id in in_ledger, sentences))
+            written.append(write_rows(deps, session, prepared, prepared.document_id in in_ledger, own.sentences))
         stage_vectors(deps.vectors, PATIENT, [chunk for w in written for chunk in w.chunks], embedded.chunks)
     deps.vectors.delete(PATIENT, [chunk_id for w in written for chunk_id in w.stale])
     return written
