@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # Who may embed the side panel (CSP frame-ancestors), space-separated sources; "'none'" forbids embedding.
     frame_ancestors: str = "'self'"
     max_request_bytes: int = 2 * 1024 * 1024
+    # How long an idle keep-alive connection stays open. Longer than the idle time of whatever reuses it (a person
+    # pausing at the panel, a proxy's upstream pool: nginx keeps 60 s): uvicorn's own 5 s let a request sent just as
+    # the server closed the connection fail with a reset (seen in benchmarks/bench_api.py with 2-5 s pauses).
+    keep_alive_seconds: int = 75
     rate_limit: str = "120/minute"  # per credential (key, token subject, session), `limits` notation
     auth_failure_limit: str = "20/minute"  # failed sign-ins per client address before 429
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379/0 to share limits between workers

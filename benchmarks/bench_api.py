@@ -81,7 +81,8 @@ async def one_call(client: httpx.AsyncClient, kind: str, patient: str, state: di
     await response.aread()
 
 
-async def user(base: str, key: str, patients: list[str], paced: bool, until: float, log: list) -> None:
+async def user(base: str, key: str, patients: list[str], paced: bool, until: float, log: list,
+               origin: float) -> None:
     kinds = [kind for kind, weight in MIX for _ in range(weight)]
     state: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60,
@@ -94,7 +95,7 @@ async def user(base: str, key: str, patients: list[str], paced: bool, until: flo
                 await one_call(client, kind, random.choice(patients), state)
             except (httpx.HTTPError, KeyError, ValueError) as exc:
                 error = f"{kind}: {type(exc).__name__} {getattr(getattr(exc, 'response', None), 'status_code', '')}"
-            log.append((kind, (time.perf_counter() - started) * 1000, error))
+            log.append((kind, (time.perf_counter() - started) * 1000, error, started - origin))
             if paced:
                 await asyncio.sleep(random.uniform(2, 5))
 
@@ -103,9 +104,10 @@ def client_main(spec_file: str) -> None:
     spec = json.loads(Path(spec_file).read_text())
     log: list = []
     until = time.monotonic() + spec["seconds"]
+    origin = time.perf_counter()
 
     async def run() -> None:
-        await asyncio.gather(*(user(spec["base"], u["key"], u["patients"], spec["paced"], until, log)
+        await asyncio.gather(*(user(spec["base"], u["key"], u["patients"], spec["paced"], until, log, origin)
                                for u in spec["users"]))
 
     started = time.monotonic()
@@ -191,8 +193,8 @@ def load(base: str, users: list[dict], seconds: int, paced: bool, workdir: Path)
 
 def report(label: str, result: dict, memory: tuple[float, float]) -> None:
     log = result["log"]
-    times = sorted(ms for _, ms, error in log if error is None)
-    errors = [error for _, _, error in log if error]
+    times = sorted(ms for _, ms, error, _ in log if error is None)
+    errors = [error for _, _, error, _ in log if error]
 
     def at(share: float) -> float:
         return times[int(share * (len(times) - 1))] if times else float("nan")
@@ -200,11 +202,13 @@ def report(label: str, result: dict, memory: tuple[float, float]) -> None:
     print(f"[{label}] {len(log)} requests in {result['wall']:.0f} s: {len(log) / result['wall']:.1f} req/s, "
           f"p50 {at(0.5):.0f} ms, p95 {at(0.95):.0f} ms, p99 {at(0.99):.0f} ms, errors {len(errors)}; "
           f"server memory {memory[0]:.0f} MB at start, {memory[1]:.0f} MB at end")
-    for kind in sorted({k for k, _, _ in log}):
-        own = sorted(ms for k, ms, e in log if k == kind and e is None)
+    for kind in sorted({k for k, _, _, _ in log}):
+        own = sorted(ms for k, ms, e, _ in log if k == kind and e is None)
         if own:
             print(f"    {kind:<10} {len(own):>5}  p50 {statistics.median(own):6.0f} ms  "
                   f"p95 {own[int(0.95 * (len(own) - 1))]:6.0f} ms")
+    slowest = sorted(log, key=lambda entry: -entry[1])[:5]  # when the tail happened: together, or spread out
+    print("    slowest: " + ", ".join(f"{kind} {ms:.0f} ms at {at_s:.1f} s" for kind, ms, _, at_s in slowest))
     for error in sorted(set(errors))[:5]:
         print(f"    error: {error} (x{errors.count(error)})")
 
@@ -212,6 +216,10 @@ def report(label: str, result: dict, memory: tuple[float, float]) -> None:
 def configuration(label: str, env: dict, args: argparse.Namespace, workdir: Path, workers: int) -> None:
     started = time.perf_counter()
     caretrail(env, "setup", "--demo-patients", str(args.patients))
+    # The day's guidance is computed ahead of the care team, as the start-of-day job in docs/deploy.md does;
+    # without it the first worklist read of each panel pays for its recomputation during the run.
+    caretrail({**env, "CARETRAIL_CLI_USER": "bench-admin", "CARETRAIL_CLI_ROLE": "admin"},
+              "refresh-worklist", "--as-of", AS_OF)
     ctx = open_context(Settings(**settings_from(env)))
     patients = sorted(row.id for row in ctx.patients.list_patients(limit=1_000_000))
     print(f"[{label}] set up {len(patients)} demo patients in {time.perf_counter() - started:.0f} s")

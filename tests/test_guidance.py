@@ -223,3 +223,30 @@ def test_worklist_ranks_a_panel_in_sql_exactly_as_the_rules_would(panel_ctx, tmp
     # nothing changed: nothing recomputed; a new day recomputes everyone
     assert module.refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids, as_of) == 0
     assert module.refresh(ctx.patients, ctx.engine, ctx.roster_cache, ids[:3], date(2026, 11, 24)) == 3
+
+
+def test_start_of_day_refresh_computes_every_patient_once_and_is_an_audited_admin_task(ctx) -> None:  # type: ignore[no-untyped-def]
+    """`caretrail refresh-worklist` computes the day ahead of the care team, so a worklist read is a query."""
+    from datetime import date
+
+    from assistant.guidance.worklist import stale_patients
+
+    env = {"CARETRAIL_DATA_DIR": str(ctx.settings.data_dir)}
+    ids = [row.id for row in ctx.patients.list_patients(limit=100)]
+    day = date(2025, 10, 2)
+    assert set(stale_patients(ctx.patients, ctx.engine, ids, day)) == set(ids)  # nothing computed for that day
+
+    refused = CliRunner().invoke(cli, ["refresh-worklist", "--as-of", "2025-10-02"], env=env)  # a care manager
+    assert refused.exit_code != 0 and "panels.manage" in refused.output
+    assert stale_patients(ctx.patients, ctx.engine, ids, day)  # still stale: nothing was computed
+
+    admin = {**env, "CARETRAIL_CLI_ROLE": "admin", "CARETRAIL_CLI_USER": "night-job"}
+    done = CliRunner().invoke(cli, ["refresh-worklist", "--as-of", "2025-10-02"], env=admin)
+    assert done.exit_code == 0, done.output
+    assert f"{len(ids)} of {len(ids)} patients recomputed for 2025-10-02" in done.output
+    assert stale_patients(ctx.patients, ctx.engine, ids, day) == {}
+    again = CliRunner().invoke(cli, ["refresh-worklist", "--as-of", "2025-10-02"], env=admin)
+    assert f"0 of {len(ids)} patients recomputed" in again.output  # nothing changed since: a query only
+    audit_id = again.output.split("audit ")[-1].strip()
+    row = audit_log_for(ctx).get(audit_id)
+    assert row.event == "worklist.refresh" and row.user == "night-job" and row.payload["recomputed"] == 0

@@ -67,3 +67,16 @@ def worklist_command(
                       f"({item['owner_role']})", highlight=False, soft_wrap=True)
     counts = ", ".join(f"{rule} {n}" for rule, n in result["counts"].items())
     console.print(f"{result['total']} open items: {counts or 'none'}; audit {result['audit_id']}", highlight=False)
+
+
+@app.command("refresh-worklist")
+def refresh_worklist_command(
+    as_of: str | None = typer.Option(None, "--as-of", help="The day to compute for (default today)."),
+) -> None:
+    """Recompute every patient's guidance for the day; run it at the start of each day (cron); audited."""
+    from assistant.services.guidance import refresh_day
+
+    with errors_to_exit():
+        result = refresh_day(open_ctx(), cli_caller(), parse_day(as_of))
+    console.print(f"{result['recomputed']} of {result['patients']} patients recomputed for {result['as_of']}; "
+                  f"audit {result['audit_id']}", highlight=False)

@@ -21,18 +21,19 @@ def serve_command(
 
     from assistant.settings import Settings
 
+    settings = Settings()
     if workers > 1:
         # Each worker is its own process with its own connections: SQLite and the embedded Chroma store are files
         # one process owns, so several workers need the shared servers (docs/deploy.md).
-        settings = Settings()
         if settings.database_url is None or settings.chroma_mode != "http":
             raise typer.BadParameter(
                 "--workers above 1 needs CARETRAIL_DATABASE_URL (PostgreSQL) and CARETRAIL_CHROMA_MODE=http",
                 param_hint="--workers",
             )
         uvicorn.run("assistant.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+                    log_level="warning", timeout_keep_alive=settings.keep_alive_seconds)
         return
     from assistant.api.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                timeout_keep_alive=settings.keep_alive_seconds)

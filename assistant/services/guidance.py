@@ -70,3 +70,18 @@ def panel_worklist(ctx: AppContext, caller: Caller, role: str | None = None, use
                                                                "patients": len(patient_ids), "recomputed": recomputed,
                                                                "returned": len(result["items"])})
     return {"schema": "caretrail.worklist/1", "user": user or caller.user, **result}
+
+
+def refresh_day(ctx: AppContext, caller: Caller, as_of: date | None = None) -> dict[str, Any]:
+    """Recompute every stale patient's guidance for the day, ahead of the care team.
+
+    Why: a worklist read refreshes whatever is stale first, so without this the first reads of a new day each pay
+    for their panel's recomputation (a second or more per panel), all at once when a shift starts. Run it at the
+    start of each day (docs/deploy.md); an admin task, since it touches every patient. Audited with the counts."""
+    require(ctx, caller, Action.MANAGE_PANELS)
+    day = reference_day(as_of)
+    patient_ids = sorted(row.id for row in ctx.patients.list_patients(limit=10_000_000))
+    recomputed = refresh(ctx.patients, ctx.engine, ctx.roster_cache, patient_ids, day)
+    audit_id = audit(ctx, caller, "worklist.refresh", None,
+                     {"as_of": day, "patients": len(patient_ids), "recomputed": recomputed})
+    return {"as_of": day.isoformat(), "patients": len(patient_ids), "recomputed": recomputed, "audit_id": audit_id}
