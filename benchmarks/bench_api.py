@@ -4,10 +4,14 @@ Set-up (per configuration, in a fresh data dir): ``caretrail setup --demo-patien
 patients), one API key per user (care managers, each with a panel of N/50 patients, so every call passes the real
 panel check), and ``caretrail serve`` as a separate process on loopback. The load comes from a second process (this
 script re-run with ``--client``): an asyncio client (httpx) per user that mixes worklist, guidance, ask, chat and
-checklist calls, pausing 2-5 s between calls as a person at a panel does, for ``--seconds`` (120 by default); then
-a saturation run with no pauses for ``--saturation-seconds`` that gives the maximum throughput. For each it prints
-requests, throughput, p50/p95/p99, errors, and the server's memory (resident set of the server and its workers) at
-start and end.
+checklist calls, pausing 2-5 s between calls as a person at a panel does (each user's first call also comes after
+such a pause, so 50 people do not click in the same instant), for ``--seconds`` (120 by default); then a saturation
+run with no pauses for ``--saturation-seconds`` that gives the maximum throughput. For each it prints requests,
+throughput, p50/p95/p99 overall and per kind, errors, the five slowest calls with when they happened, and the
+server's memory (resident set of the server and its workers) at start, every 10 s, and at end.
+
+Before the load, ``caretrail refresh-worklist`` computes the day's guidance for every patient, as the start-of-day
+job in docs/deploy.md does in production.
 
 Configurations: the embedded default (SQLite, embedded Chroma, one worker) and PostgreSQL + the Chroma server
 (``CARETRAIL_CHROMA_MODE=http``) with ``--workers`` API workers. Both answer with the deterministic composer.
@@ -87,6 +91,8 @@ async def user(base: str, key: str, patients: list[str], paced: bool, until: flo
     state: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60,
                                  trust_env=False) as client:
+        if paced:  # people do not all click in the same instant: each starts somewhere in a first pause
+            await asyncio.sleep(random.uniform(0, 5))
         while time.monotonic() < until:
             kind = random.choice(kinds)
             started = time.perf_counter()
@@ -183,12 +189,25 @@ def wait_ready(base: str, seconds: float = 120) -> None:
     raise SystemExit(f"the server at {base} did not come up")
 
 
-def load(base: str, users: list[dict], seconds: int, paced: bool, workdir: Path) -> dict:
+def load(base: str, users: list[dict], seconds: int, paced: bool, workdir: Path,
+         server: psutil.Process | None = None) -> dict:
+    """Run the client process; meanwhile sample the server's memory every 10 s (``memory`` in the result)."""
     spec = workdir / f"spec-{uuid.uuid4().hex}.json"
     spec.write_text(json.dumps({"base": base, "users": users, "seconds": seconds, "paced": paced}))
-    done = subprocess.run([sys.executable, __file__, "--client", str(spec)], capture_output=True, text=True,
-                          check=True)
-    return json.loads(done.stdout)
+    output = workdir / f"client-{uuid.uuid4().hex}.json"
+    with output.open("w") as sink:
+        client = subprocess.Popen([sys.executable, __file__, "--client", str(spec)], stdout=sink)
+        samples = []
+        while client.poll() is None:
+            if server is not None:
+                samples.append(memory_mb(server))
+            try:
+                client.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+    if client.returncode != 0:
+        raise SystemExit(f"the load client failed (exit {client.returncode})")
+    return {**json.loads(output.read_text()), "memory": samples}
 
 
 def report(label: str, result: dict, memory: tuple[float, float]) -> None:
@@ -202,6 +221,8 @@ def report(label: str, result: dict, memory: tuple[float, float]) -> None:
     print(f"[{label}] {len(log)} requests in {result['wall']:.0f} s: {len(log) / result['wall']:.1f} req/s, "
           f"p50 {at(0.5):.0f} ms, p95 {at(0.95):.0f} ms, p99 {at(0.99):.0f} ms, errors {len(errors)}; "
           f"server memory {memory[0]:.0f} MB at start, {memory[1]:.0f} MB at end")
+    if result.get("memory"):
+        print("    server memory every 10 s (MB): " + " ".join(f"{mb:.0f}" for mb in result["memory"]))
     for kind in sorted({k for k, _, _, _ in log}):
         own = sorted(ms for k, ms, e, _ in log if k == kind and e is None)
         if own:
@@ -242,10 +263,10 @@ def configuration(label: str, env: dict, args: argparse.Namespace, workdir: Path
         process = psutil.Process(server.pid)
         load(base, users[:5], 10, paced=False, workdir=workdir)  # warm every worker's models and caches
         before = memory_mb(process)
-        paced = load(base, users, args.seconds, paced=True, workdir=workdir)
+        paced = load(base, users, args.seconds, paced=True, workdir=workdir, server=process)
         after = memory_mb(process)
         report(f"{label}, {args.users} users paced 2-5 s, {workers} worker(s)", paced, (before, after))
-        saturated = load(base, users, args.saturation_seconds, paced=False, workdir=workdir)
+        saturated = load(base, users, args.saturation_seconds, paced=False, workdir=workdir, server=process)
         report(f"{label}, {args.users} users no pauses (saturation)", saturated, (after, memory_mb(process)))
     finally:
         server.terminate()
