@@ -81,10 +81,12 @@ def _citation(n: int, hit: Hit, start: int, end: int) -> dict[str, Any]:
     }
 
 
-def retrieve(deps: SearchDeps, question: str, patient_id: str | None, k: int) -> tuple[list[Hit], np.ndarray]:
-    """The patient's own chunks first (when a patient is in scope), then the knowledge base; one query vector."""
+def retrieve(deps: SearchDeps, question: str, patient_id: str | None, k: int,
+             knowledge: bool = True) -> tuple[list[Hit], np.ndarray]:
+    """The patient's own chunks first (when a patient is in scope), then the knowledge base (unless ``knowledge`` is
+    False: a question about what her record says); one query vector."""
     vector = deps.embedder.embed_one(question)
-    hits = search(deps, question, Scope(KNOWLEDGE), k=k, query_vector=vector)
+    hits = search(deps, question, Scope(KNOWLEDGE), k=k, query_vector=vector) if knowledge or not patient_id else []
     if patient_id:
         hits = search(deps, question, Scope(PATIENT, patient_id=patient_id), k=k, query_vector=vector) + hits
     return hits, vector
@@ -93,11 +95,11 @@ def retrieve(deps: SearchDeps, question: str, patient_id: str | None, k: int) ->
 Draft = tuple[str, list[tuple[Hit, int, int]]]  # sentence text, (hit, start, end) per citation
 
 
-def _composer_drafts(deps: AnswerDeps, question: str, vector: np.ndarray,
-                     hits: list[Hit]) -> tuple[list[Draft], str, str]:
+def _composer_drafts(deps: AnswerDeps, question: str, vector: np.ndarray, hits: list[Hit],
+                     patient_id: str | None) -> tuple[list[Draft], str, str]:
     prompt = load_prompt("answer/composer", prompts_dir=deps.prompts_dir)
     composition = compose(question, vector, hits, deps.embedder, deps.sentence_vectors, prompt,
-                          deps.abstain_threshold)
+                          deps.abstain_threshold, about_patient=patient_id is not None)
     drafts = [(c.text, [(c.hit, c.start, c.end)]) for c in composition.sentences]
     return drafts, prompt.ref, COMPOSER_ID
 
@@ -119,14 +121,19 @@ def _llm_drafts(llm: GuardedLLM, prompts_dir: Path, question: str, hits: list[Hi
     return [(s.text, s.citations) for s in generation.sentences], prompt.ref, generation.model_id
 
 
-def answer(deps: AnswerDeps, question: str, patient_id: str | None, role: str) -> Answer:
+def answer(deps: AnswerDeps, question: str, patient_id: str | None, role: str, knowledge: bool = True) -> Answer:
     """patient_id is already resolved to our internal id and access-checked by the caller; role is already
     normalized (answering does not depend on it today; it is part of the interface so that it can).
+    ``knowledge=False`` (with a patient) answers from her record alone: the chat's record questions, where protocol
+    sentences would only compete with hers for the answer and then be dropped.
     Validates the question (empty / too long -> assistant.errors.BadRequest), retrieves, composes, verifies
     citations. Does NOT resolve patients, check panels or write the audit."""
     question = checked_question(question)
-    hits, vector = retrieve(deps.search, question, patient_id, deps.top_k)
-    scopes = [Scope(KNOWLEDGE)] + ([Scope(PATIENT, patient_id=patient_id)] if patient_id else [])
+    record_only = patient_id is not None and not knowledge
+    hits, vector = retrieve(deps.search, question, patient_id, deps.top_k, knowledge=not record_only)
+    scopes = [] if record_only else [Scope(KNOWLEDGE)]
+    if patient_id:
+        scopes.append(Scope(PATIENT, patient_id=patient_id))
     missing_numbers = unknown_numbers(deps.search, question, scopes)
     if missing_numbers:
         hits = []  # nothing indexed mentions the code or number asked about: abstain rather than guess
@@ -136,7 +143,7 @@ def answer(deps: AnswerDeps, question: str, patient_id: str | None, role: str) -
     if deps.llm is not None and hits:
         drafted = _llm_drafts(deps.llm, deps.prompts_dir, question, hits, patient_id, llm_events)
     if drafted is None:
-        drafted = _composer_drafts(deps, question, vector, hits)
+        drafted = _composer_drafts(deps, question, vector, hits, patient_id)
     drafts, prompt_ref, model_id = drafted
 
     citations: list[dict[str, Any]] = []

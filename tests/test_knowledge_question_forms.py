@@ -10,8 +10,10 @@ from assistant.compose.question import (
     asks_for,
     carries,
     content_terms,
+    dated_only,
     numbers_named,
     parts,
+    question_terms,
     time_order,
     years,
 )
@@ -107,3 +109,26 @@ def test_content_terms_leave_out_the_question_form() -> None:
     terms = content_terms("How much do we have to pay for our patients' visits?")
     assert "pay" in terms and "visit" in terms
     assert not terms & {"how", "much", "we", "our", "have"}
+
+
+def test_about_one_patient_the_words_for_her_and_her_record_are_not_topics() -> None:
+    question = "Why did the patient go to the hospital, and what did the notes say about it?"
+    assert {"patient", "note"} <= content_terms(question)  # a protocol question keeps them: "patient engagement"
+    assert question_terms(question, about_patient=True) == content_terms(question) - {"patient", "note"}
+    assert "say" not in content_terms("What does the RFA say about alignment?")  # question form, never a topic
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Date: 10/01/2026", True),
+        ("Admission date: 10/20/2026    Discharge date: 10/27/2026", True),
+        ("Collected: 2026-10-01 08:30", True),
+        ("Discharged on 10/27/2026 to home with her daughter.", False),
+        ("Pending Results: None.", False),
+        ("Follow-up call in 2 weeks.", False),
+    ],
+)
+def test_a_line_that_only_dates_something(line: str, expected: bool) -> None:
+    assert dated_only(line) is expected
+

@@ -25,6 +25,8 @@ QUESTIONS = {
     "When is the follow-up appointment?": "Follow-up",
     "Was home health or equipment ordered?": "Home Health/DME",
     "What are the discharge diagnoses?": "Discharge Diagnoses",
+    # Asked as a person asks, not in the summary's words: "the patient" is whose record, not a topic.
+    "Why did the patient go to the hospital?": "Hospital Course",
 }
 
 
@@ -54,6 +56,23 @@ def test_discharge_questions_cite_the_patients_own_summary(demo) -> None:  # typ
             own_sections = [c["section"] for c in result["citations"] if c["patient_id"] == patient.id]
             assert section in own_sections, (question, own_sections, result["answer"])
             assert all(c["patient_id"] in (None, patient.id) for c in result["citations"])
+
+
+def test_a_question_about_her_notes_is_answered_from_them_and_not_with_their_date(demo) -> None:  # type: ignore[no-untyped-def]
+    """The chat's record questions are composed from her record alone, and "Date: 10/01/2026", the line that heads
+    a care manager's note and sits close to any question about it, answers only a question about when."""
+    ctx, discharged = demo
+    answered = 0
+    for person in discharged[:3]:
+        patient = ctx.patients.resolve_patient(person["mbi"])
+        result = answer(ctx.answer_deps, "What did the care manager write after the last call?", patient.id,
+                        "care_manager", knowledge=False).response
+        assert not any(s["text"].startswith("Date:") for s in result["sentences"]), result["answer"]
+        assert all(c["patient_id"] == patient.id for c in result["citations"])  # her record, never the protocols
+        if not result["abstained"]:  # abstaining is allowed (the note's lines are far from the words asked)
+            answered += 1
+            assert any(c["title"] == "Care management note" for c in result["citations"]), result["answer"]
+    assert answered >= 1
 
 
 class _RecordingEmbedder:

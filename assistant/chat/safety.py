@@ -171,19 +171,34 @@ def _lines(sentence: dict[str, Any], cited: list[dict[str, Any]]) -> list[tuple[
     if "\n" not in text or len(cited) != 1 or cited[0].get("quote") != text or cited[0].get("start") is None:
         return [(text, cited)]
     citation, pieces, offset = cited[0], [], 0
+    label: int | None = None  # where a pending label line ("Hospital Course:") starts, within the quote
     for raw in text.split("\n"):
         line = raw.strip()
         if line:
-            start = citation["start"] + offset + raw.index(line)
+            first = offset + raw.index(line) if label is None else label
+            if line.endswith(":") and label is None:
+                # A label is kept with the line it introduces, as the composer quoted it: shown alone it would be a
+                # cited "sentence" that says nothing ("Hospital Course: [1]").
+                label = first
+                offset += len(raw) + 1
+                continue
+            label = None
+            quote = text[first : offset + raw.index(line) + len(line)]
+            start = citation["start"] + first
             narrowed = {
                 **citation,
                 "start": start,
-                "end": start + len(line),
-                "quote": line,
-                "sha256": hashlib.sha256(line.encode("utf-8")).hexdigest(),
+                "end": start + len(quote),
+                "quote": quote,
+                "sha256": hashlib.sha256(quote.encode("utf-8")).hexdigest(),
             }
-            pieces.append((line, [narrowed]))
+            pieces.append((" ".join(quote.split()), [narrowed]))
         offset += len(raw) + 1
+    if label is not None:  # a label with nothing after it in the quote
+        quote = text[label:].strip()
+        start = citation["start"] + label
+        pieces.append((quote, [{**citation, "start": start, "end": start + len(quote), "quote": quote,
+                                "sha256": hashlib.sha256(quote.encode("utf-8")).hexdigest()}]))
     return pieces
 
 

@@ -24,8 +24,10 @@ from assistant.compose.question import (
     announced_count,
     carries,
     content_terms,
+    dated_only,
     numbers_named,
     parts,
+    question_terms,
     time_order,
     years,
 )
@@ -128,13 +130,13 @@ def is_heading(text: str, section: str) -> bool:
     return stripped.endswith(":") or stripped.rstrip(":").strip().lower() == leaf
 
 
-def section_overlap(question_terms: frozenset[str], section: str) -> float:
+def section_overlap(topic: frozenset[str], section: str) -> float:
     """Share of the section heading's terms that the question uses: "discharge diagnoses" asked, the
     "Discharge Diagnoses" section's short list items become relevant even though they repeat no words."""
     heading_terms = _terms(section.split(" > ")[-1])
     if not heading_terms:
         return 0.0
-    return len(question_terms & heading_terms) / len(heading_terms)
+    return len(topic & heading_terms) / len(heading_terms)
 
 
 def _sentence_vectors(hit: Hit, texts: list[str], embedder: Embedder, cache: SentenceVectorCache) -> np.ndarray:
@@ -202,6 +204,7 @@ def candidates(
     embedder: Embedder,
     vector_cache: SentenceVectorCache,
     prompt: Prompt,
+    about_patient: bool = False,
 ) -> list[Candidate]:
     """Every sentence of the retrieved chunks that states something, scored against the whole question."""
     min_chars = int(prompt["min_sentence_chars"])
@@ -232,7 +235,7 @@ def candidates(
                 terms=frozenset(terms),
             )
             drafts.append(draft)
-    terms = content_terms(question)
+    terms = question_terms(question, about_patient)
     query = Query(terms, question_vector, term_weights(terms, [d.terms for d in drafts], prompt))
     found = [replace(d, overlap=term_overlap(query, d.terms), score=relevance(d, query, prompt)) for d in drafts]
     found.sort(key=lambda c: (-c.score, c.hit_rank, c.start))
@@ -249,7 +252,8 @@ def _redundant(candidate: Candidate, chosen: list[Candidate], limit: float) -> b
 
 
 def _part_scores(
-    question_parts: list[QuestionPart], ranked: list[Candidate], embedder: Embedder, prompt: Prompt
+    question_parts: list[QuestionPart], ranked: list[Candidate], embedder: Embedder, prompt: Prompt,
+    about_patient: bool,
 ) -> list[list[tuple[float, Candidate]]]:
     """Each part's relevance for every candidate; a one-part question reuses the whole question's scores."""
     if len(question_parts) == 1:
@@ -257,14 +261,14 @@ def _part_scores(
     vectors = embedder.embed([part.text for part in question_parts])
     scores = []
     for part, vector in zip(question_parts, vectors, strict=True):
-        terms = content_terms(part.text)
+        terms = question_terms(part.text, about_patient)
         query = Query(terms, vector, term_weights(terms, [c.terms for c in ranked], prompt))
         scores.append([(relevance(c, query, prompt), c) for c in ranked])
     return scores
 
 
 def _elaboration(
-    announcing: Candidate, part: QuestionPart, ranked: list[Candidate], question_terms: frozenset[str]
+    announcing: Candidate, part: QuestionPart, ranked: list[Candidate], topic: frozenset[str]
 ) -> list[Candidate]:
     """The sentences right after one that announces a number of items ("keeps four claims-based measures"): in
     the documents, they name the items. Taken only when the part asks for a list of that many (or of any number),
@@ -276,7 +280,7 @@ def _elaboration(
     items = []
     for index in range(announcing.index + 1, announcing.index + 1 + count):
         candidate = following.get(index)
-        if candidate is None or not candidate.terms & question_terms:
+        if candidate is None or not candidate.terms & topic:
             break
         items.append(candidate)
     return items
@@ -300,16 +304,22 @@ def compose(
     vector_cache: SentenceVectorCache,
     prompt: Prompt,
     threshold: float,
+    about_patient: bool = False,
 ) -> Composition:
     """Abstain when even the best sentence is under the threshold; otherwise cover each part of the question with
     its best sentence (preferring one that carries the figure, time or list the part asks for), say the most
     relevant sentence, then add close runners-up that say something new."""
-    ranked = candidates(question, question_vector, hits, embedder, vector_cache, prompt)
+    ranked = candidates(question, question_vector, hits, embedder, vector_cache, prompt, about_patient)
     named = numbers_named(question)
     if named:
         # A question about 2024 or code 99496 is answered by a sentence that names it, not by the closest
         # sentence about another year or code (the sentence-level twin of the unknown-number check).
         ranked = [c for c in ranked if any(number in c.text for number in named)]
+    question_parts = parts(question)
+    if not any(part.asks == "time" for part in question_parts):
+        # "Date: 10/01/2026" heads a care manager's note and is close to any question about that note, but it says
+        # only when: it answers "when", never "what did the care manager write?".
+        ranked = [c for c in ranked if not dated_only(c.text)]
     if not ranked:
         return Composition([], True, 0.0, 0.0)
     if ranked[0].score < threshold:
@@ -317,8 +327,7 @@ def compose(
     bar = threshold  # every sentence shown clears the bar the best one had to
     type_weight = float(prompt["answer_type_weight"])
     redundancy = float(prompt["redundancy_jaccard"])
-    question_parts = parts(question)
-    question_terms = content_terms(question)
+    topic = question_terms(question, about_patient)
     extreme = _extreme_year(question, [c for c in ranked if c.score >= bar])
 
     def fits(candidate: Candidate, asks: list[Asks | None]) -> float:
@@ -328,7 +337,8 @@ def compose(
         return type_weight * (carried + at_extreme)
 
     chosen: list[Candidate] = []
-    for part, scored in zip(question_parts, _part_scores(question_parts, ranked, embedder, prompt), strict=True):
+    part_scores = _part_scores(question_parts, ranked, embedder, prompt, about_patient)
+    for part, scored in zip(question_parts, part_scores, strict=True):
         eligible = [(s + fits(c, [part.asks]), c) for s, c in scored if s >= bar]
         if not eligible:
             continue
@@ -337,7 +347,7 @@ def compose(
             continue  # an earlier part's sentence already answers this one
         chosen.append(pick)
         if part.asks == "list":
-            chosen.extend(c for c in _elaboration(pick, part, ranked, question_terms) if c not in chosen)
+            chosen.extend(c for c in _elaboration(pick, part, ranked, topic) if c not in chosen)
 
     # The most relevant sentence is always said, even when a part preferred one that carries a figure: "how much
     # is the rural add-on?" is best answered by "the amount is unconfirmed", not only by another add-on's 1.5%.

@@ -24,8 +24,15 @@ Asks = Literal["time", "figure", "list"]
 _FORM_WORDS = (
     "what which who whom whose when where why how whether do does did doing done can could would should shall may "
     "might must have has had having get gets got we our ours us you your yours i me my mine he him his she her hers "
-    "its them their they one ones much many often soon else also any some tell please there here"
+    "its them their they one ones much many often soon else also any some tell please there here say says said "
+    "write writes wrote written mention mentions mentioned about"
 )
+
+# In a question about one patient, words that point at the patient or her record, not at a topic ("why did the
+# patient go to the hospital?", "what did the notes say about her living situation?"): the scope already says whose
+# record. As topic words they made a "Patient Education" section or a "Care management note" heading look relevant
+# to every such question, ahead of the Hospital Course or the line about who she lives with.
+_RECORD_WORDS = "patient patients note notes chart charts record records document documents documented documentation"
 
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _COUNT_WORD = r"(?:two|three|four|five|six|seven|eight|nine|ten|[2-9]|10)"
@@ -104,6 +111,17 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(tokenize_query(text)[0]) - _form_stems()
 
 
+@lru_cache(maxsize=1)
+def _record_stems() -> frozenset[str]:
+    return frozenset(tokenize_query(_RECORD_WORDS)[0])
+
+
+def question_terms(text: str, about_patient: bool = False) -> frozenset[str]:
+    """A question's topic words; about one patient, without the words that only point at her or her record."""
+    terms = content_terms(text)
+    return terms - _record_stems() if about_patient else terms
+
+
 def asks_for(text: str) -> Asks | None:
     if _ASKS_TIME.search(text):
         return "time"
@@ -151,6 +169,16 @@ def carries(asks: Asks | None, sentence: str) -> bool:
     if asks == "list":
         return sentence.count(",") >= 2 or bool(re.search(r",[^,]+\band\b", sentence))
     return False
+
+
+_DATE = r"(?:\d{1,2}/\d{1,2}/\d{2,4}|\d{4}-\d{2}-\d{2})(?:\s+\d{1,2}:\d{2}(?:\s*[AP]M)?)?"
+_DATED_ONLY = re.compile(rf"(?:[A-Za-z][\w /-]{{0,40}}:\s*{_DATE}\s*)+", re.IGNORECASE)
+
+
+def dated_only(sentence: str) -> bool:
+    """Whether a line only dates something ("Date: 10/01/2026", "Admission date: ... Discharge date: ..."): it answers
+    when, and nothing else."""
+    return bool(_DATED_ONLY.fullmatch(sentence.strip()))
 
 
 def announced_count(sentence: str) -> int | None:

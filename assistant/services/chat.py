@@ -319,7 +319,7 @@ def _record(ctx: AppContext, patient_id: str, question: str, role: str, day: dat
         if structured.abstained:
             return Reply(notice=structured.text, engine=structured.audit_payload())
         return _answer_reply(structured.response(patient_id), structured.audit_payload())
-    narrative = answer(_answer_deps(ctx), question, patient_id, role)
+    narrative = answer(_answer_deps(ctx), question, patient_id, role, knowledge=False)
     own = [c["n"] for c in narrative.response["citations"] if c.get("patient_id") == patient_id]
     kept = [s for s in narrative.response["sentences"] if s["citations"] and set(s["citations"]) <= set(own)]
     outside = [
