@@ -81,14 +81,21 @@ def _citation(n: int, hit: Hit, start: int, end: int) -> dict[str, Any]:
     }
 
 
+def scopes_for(patient_id: str | None, knowledge: bool = True) -> list[Scope]:
+    """What a question searches, in order: the patient's own chunks (when a patient is in scope), then the knowledge
+    base, unless ``knowledge`` is False with a patient (a question about what her record says)."""
+    scopes = [Scope(PATIENT, patient_id=patient_id)] if patient_id else []
+    if knowledge or not patient_id:
+        scopes.append(Scope(KNOWLEDGE))
+    return scopes
+
+
 def retrieve(deps: SearchDeps, question: str, patient_id: str | None, k: int,
              knowledge: bool = True) -> tuple[list[Hit], np.ndarray]:
-    """The patient's own chunks first (when a patient is in scope), then the knowledge base (unless ``knowledge`` is
-    False: a question about what her record says); one query vector."""
+    """Each scope's best chunks, in ``scopes_for`` order; one query vector."""
     vector = deps.embedder.embed_one(question)
-    hits = search(deps, question, Scope(KNOWLEDGE), k=k, query_vector=vector) if knowledge or not patient_id else []
-    if patient_id:
-        hits = search(deps, question, Scope(PATIENT, patient_id=patient_id), k=k, query_vector=vector) + hits
+    hits = [hit for scope in scopes_for(patient_id, knowledge)
+            for hit in search(deps, question, scope, k=k, query_vector=vector)]
     return hits, vector
 
 
@@ -129,12 +136,8 @@ def answer(deps: AnswerDeps, question: str, patient_id: str | None, role: str, k
     Validates the question (empty / too long -> assistant.errors.BadRequest), retrieves, composes, verifies
     citations. Does NOT resolve patients, check panels or write the audit."""
     question = checked_question(question)
-    record_only = patient_id is not None and not knowledge
-    hits, vector = retrieve(deps.search, question, patient_id, deps.top_k, knowledge=not record_only)
-    scopes = [] if record_only else [Scope(KNOWLEDGE)]
-    if patient_id:
-        scopes.append(Scope(PATIENT, patient_id=patient_id))
-    missing_numbers = unknown_numbers(deps.search, question, scopes)
+    hits, vector = retrieve(deps.search, question, patient_id, deps.top_k, knowledge)
+    missing_numbers = unknown_numbers(deps.search, question, scopes_for(patient_id, knowledge))
     if missing_numbers:
         hits = []  # nothing indexed mentions the code or number asked about: abstain rather than guess
 

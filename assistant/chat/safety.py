@@ -162,43 +162,42 @@ class Screened:
 
 
 def _lines(sentence: dict[str, Any], cited: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """A quoted sentence that spans several lines of its source, cut into one sentence per line, each citing exactly
-    its own line (offsets and hash recomputed inside the verified quote).
+    """A quoted sentence that spans several lines of its source, cut into one sentence per line (a label line with
+    the line it introduces), each citing exactly its own span (offsets and hash recomputed inside the verified
+    quote).
 
     Why: a note's lines are not always cut into sentences ("... overnight." then a line starting with "<|im_start|>"
     or "![chart]"), and withholding the whole span would drop the legitimate line with the injected one."""
     text = sentence["text"]
     if "\n" not in text or len(cited) != 1 or cited[0].get("quote") != text or cited[0].get("start") is None:
         return [(text, cited)]
-    citation, pieces, offset = cited[0], [], 0
+    citation = cited[0]
+
+    def narrowed(first: int, last: int) -> tuple[str, list[dict[str, Any]]]:
+        """``text[first:last]`` and a citation of exactly that span."""
+        quote = text[first:last]
+        start = citation["start"] + first
+        return quote, [{**citation, "start": start, "end": start + len(quote), "quote": quote,
+                        "sha256": hashlib.sha256(quote.encode("utf-8")).hexdigest()}]
+
+    pieces: list[tuple[str, list[dict[str, Any]]]] = []
+    offset = 0
     label: int | None = None  # where a pending label line ("Hospital Course:") starts, within the quote
     for raw in text.split("\n"):
         line = raw.strip()
         if line:
-            first = offset + raw.index(line) if label is None else label
-            if line.endswith(":") and label is None:
+            first = offset + raw.index(line)
+            if label is None and line.endswith(":"):
                 # A label is kept with the line it introduces, as the composer quoted it: shown alone it would be a
                 # cited "sentence" that says nothing ("Hospital Course: [1]").
                 label = first
-                offset += len(raw) + 1
-                continue
-            label = None
-            quote = text[first : offset + raw.index(line) + len(line)]
-            start = citation["start"] + first
-            narrowed = {
-                **citation,
-                "start": start,
-                "end": start + len(quote),
-                "quote": quote,
-                "sha256": hashlib.sha256(quote.encode("utf-8")).hexdigest(),
-            }
-            pieces.append((" ".join(quote.split()), [narrowed]))
+            else:
+                quote, narrowed_citation = narrowed(first if label is None else label, first + len(line))
+                pieces.append((" ".join(quote.split()), narrowed_citation))
+                label = None
         offset += len(raw) + 1
     if label is not None:  # a label with nothing after it in the quote
-        quote = text[label:].strip()
-        start = citation["start"] + label
-        pieces.append((quote, [{**citation, "start": start, "end": start + len(quote), "quote": quote,
-                                "sha256": hashlib.sha256(quote.encode("utf-8")).hexdigest()}]))
+        pieces.append(narrowed(label, len(text.rstrip())))
     return pieces
 
 

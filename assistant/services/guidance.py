@@ -51,6 +51,10 @@ def decide(ctx: AppContext, caller: Caller, item_id: str, ref: str, status: str,
     return {"item_id": item_id, "patient_id": patient.id, "status": status, "audit_id": audit_id}
 
 
+def _every_patient_id(ctx: AppContext) -> list[str]:
+    return [row.id for row in ctx.patients.list_patients(limit=10_000_000)]
+
+
 def panel_worklist(ctx: AppContext, caller: Caller, role: str | None = None, user: str | None = None,
                    as_of: date | None = None, limit: int = 100) -> dict[str, Any]:
     """Open items across a panel: your own, or (admins) another user's. Stale patients are recomputed first."""
@@ -60,7 +64,7 @@ def panel_worklist(ctx: AppContext, caller: Caller, role: str | None = None, use
     else:
         require(ctx, caller, Action.LIST_PANEL)
         scope = panel_patient_ids(ctx, caller)
-        ids = scope if scope is not None else {row.id for row in ctx.patients.list_patients(limit=10_000_000)}
+        ids = scope if scope is not None else set(_every_patient_id(ctx))
     owner = view_role(caller, role) if role else None
     day = reference_day(as_of)
     patient_ids = sorted(ids)
@@ -80,7 +84,7 @@ def refresh_day(ctx: AppContext, caller: Caller, as_of: date | None = None) -> d
     start of each day (docs/deploy.md); an admin task, since it touches every patient. Audited with the counts."""
     require(ctx, caller, Action.MANAGE_PANELS)
     day = reference_day(as_of)
-    patient_ids = sorted(row.id for row in ctx.patients.list_patients(limit=10_000_000))
+    patient_ids = sorted(_every_patient_id(ctx))
     recomputed = refresh(ctx.patients, ctx.engine, ctx.roster_cache, patient_ids, day)
     audit_id = audit(ctx, caller, "worklist.refresh", None,
                      {"as_of": day, "patients": len(patient_ids), "recomputed": recomputed})
