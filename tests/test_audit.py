@@ -80,7 +80,7 @@ def test_every_answer_is_audited_before_it_returns(knowledge_ctx) -> None:  # ty
     assert row.payload["answer"] == result["answer"]
     # The audit names the prompt that actually wrote the answer: the newest composer template on disk.
     newest = load_prompt("answer/composer", prompts_dir=knowledge_ctx.settings.prompts_dir)
-    assert row.payload["prompt_version"] == newest.ref == "answer.composer/2"
+    assert row.payload["prompt_version"] == newest.ref == "answer.composer/3"
     assert row.payload["model"].startswith("caretrail-grounded-composer")
     assert row.payload["retrieved"] and all(len(r["sha256"]) == 64 for r in row.payload["retrieved"])
     assert [c["sha256"] for c in row.payload["citations"]] == [c["sha256"] for c in result["citations"]]

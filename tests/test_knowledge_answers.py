@@ -84,6 +84,35 @@ def test_codes_the_sources_never_mention_are_not_answered(knowledge_ctx) -> None
     assert not known["abstained"] and "99496" in known["answer"]
 
 
+def test_a_named_year_is_a_condition_not_evidence(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
+    """The sources mention 2027 often, never what Medicare Advantage plans paid. Every sentence the composer may
+    use names 2027, so the year adds nothing to how well one fits: counted as evidence (composer v2) it lifted the
+    Medicaid planning-phase dates over the bar."""
+    result = answer(knowledge_ctx.answer_deps, "What did Medicare Advantage plans pay in 2027?", None, "care_manager")
+    assert result.response["abstained"], result.response["answer"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which ACO earned the biggest shared savings payout in PY2024?",
+        "Which ACOs had the largest savings under ACO REACH?",
+        "Which vendors sold the most CAHPS surveys?",
+    ],
+)
+def test_a_ranking_the_sources_never_make_is_not_answered(knowledge_ctx, question: str) -> None:  # type: ignore[no-untyped-def]
+    """Asked which ranks first, the composer answers only with a sentence that ranks or compares: the documents
+    describe ACOs and their savings, never which did best."""
+    result = answer(knowledge_ctx.answer_deps, question, None, "care_manager").response
+    assert result["abstained"] and result["citations"] == [], result["answer"]
+
+
+def test_a_ranking_the_sources_make_is_answered(knowledge_ctx) -> None:  # type: ignore[no-untyped-def]
+    question = "Which model had the highest quality withhold, LEAD or REACH?"
+    result = answer(knowledge_ctx.answer_deps, question, None, "care_manager").response
+    assert not result["abstained"] and "lower than the 5%" in result["answer"]
+
+
 @pytest.mark.parametrize("question", ["", "   ", "x" * (MAX_QUESTION_CHARS + 1)])
 def test_empty_or_overlong_questions_are_bad_requests(knowledge_ctx, question: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadRequest):

@@ -14,6 +14,8 @@ from assistant.compose.question import (
     numbers_named,
     parts,
     question_terms,
+    ranking_asked,
+    states_rank,
     time_order,
     years,
 )
@@ -132,3 +134,26 @@ def test_about_one_patient_the_words_for_her_and_her_record_are_not_topics() -> 
 def test_a_line_that_only_dates_something(line: str, expected: bool) -> None:
     assert dated_only(line) is expected
 
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which ACOs won the most shared savings in 2024?", True),
+        ("Who scored highest on CAHPS?", True),
+        ("Which track carries the least risk?", True),
+        ("Which lab is her most recent?", False),  # an order in time, not a rank
+        ("Which patients are most likely to be readmitted?", False),
+        ("Who can be charged at most $5?", False),  # a limit
+        ("What is the best inhaler for emphysema?", False),  # not which or who: the ordinary threshold decides
+    ],
+)
+def test_a_question_that_asks_which_ranks_first(question: str, expected: bool) -> None:
+    assert ranking_asked(question) is expected
+
+
+def test_only_a_sentence_that_ranks_or_compares_answers_a_ranking() -> None:
+    assert states_rank("The LEAD quality withhold of 3% is lower than the 5% withhold that ACO REACH used.")
+    assert states_rank("The ACO with the highest score keeps the most.")
+    assert not states_rank("In the simulation, 81 ACOs gained about $70 million.")  # an amount ranks nothing
+    assert not states_rank("Milliman simulated the benchmark on 2024 MSSP ACOs.")

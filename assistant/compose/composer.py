@@ -25,9 +25,12 @@ from assistant.compose.question import (
     carries,
     content_terms,
     dated_only,
+    names_year,
     numbers_named,
     parts,
     question_terms,
+    ranking_asked,
+    states_rank,
     time_order,
     years,
 )
@@ -37,7 +40,7 @@ from assistant.prompts import Prompt
 from assistant.retrieval.bm25 import tokenize_query
 from assistant.retrieval.hybrid import Hit
 
-COMPOSER_ID = "caretrail-grounded-composer/2"
+COMPOSER_ID = "caretrail-grounded-composer/3"
 
 
 class SentenceVectorCache:
@@ -167,14 +170,27 @@ def term_weights(terms: frozenset[str], pool: list[frozenset[str]], prompt: Prom
     """How much each topic word of the query says, judged among the retrieved sentences (an inverse document
     frequency over that pool): "TCM" and "visit" are in every sentence about TCM visits, "moderate-complexity"
     and "prescription drug" in one, and those pick the sentence out. A word no sentence uses gets the average
-    weight, neither rewarding nor punishing other wording; a code or year the question names counts several times.
+    weight, neither rewarding nor punishing other wording.
+
+    A code the question names ("how do I bill 99496?") is what it is about, and counts ``named_number_weight``
+    times. A year it names ("in 2024") only says when: ``compose`` keeps only sentences that name it, so naming it
+    is a condition every candidate meets, not evidence that one fits better, and it counts ``named_year_weight``
+    times (0 since v3: counted, it lifted "Milliman simulated ... 2024 MSSP ACOs" over the abstention bar for
+    "which ACOs won the most shared savings in MSSP 2024?").
     """
     size = len(pool)
     frequency = {term: sum(1 for sentence in pool if term in sentence) for term in terms}
     idf = {term: math.log(1 + size / (1 + count)) for term, count in frequency.items() if count}
     neutral = sum(idf.values()) / len(idf) if idf else 1.0
-    number = float(prompt["named_number_weight"])
-    return {term: idf.get(term, neutral) * (number if numbers_named(term) else 1.0) for term in terms}
+    code = float(prompt["named_number_weight"])
+    year = float(prompt.fields.get("named_year_weight", code))  # before v3 a year counted as a code did
+
+    def times(term: str) -> float:
+        if not numbers_named(term):
+            return 1.0
+        return year if names_year(term) else code
+
+    return {term: idf.get(term, neutral) * times(term) for term in terms}
 
 
 def term_overlap(query: Query, sentence_terms: frozenset[str] | set[str]) -> float:
@@ -315,6 +331,11 @@ def compose(
         # A question about 2024 or code 99496 is answered by a sentence that names it, not by the closest
         # sentence about another year or code (the sentence-level twin of the unknown-number check).
         ranked = [c for c in ranked if any(number in c.text for number in named)]
+    if ranking_asked(question):
+        # "Which ACOs won the most shared savings in 2024?" picks items out by rank: a sentence that neither ranks
+        # nor compares ("Milliman simulated the benchmark on 2024 MSSP ACOs") cannot answer it, however many of the
+        # question's words it repeats.
+        ranked = [c for c in ranked if states_rank(c.text)]
     question_parts = parts(question)
     if not any(part.asks == "time" for part in question_parts):
         # "Date: 10/01/2026" heads a care manager's note and is close to any question about that note, but it says

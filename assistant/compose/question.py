@@ -203,9 +203,44 @@ def years(sentence: str) -> list[int]:
     return [int(y) for y in _YEAR.findall(sentence)]
 
 
+# "Which ACOs won the most shared savings?", "who scored highest?": the question picks items out by rank. "most
+# recent", "latest" and "first" are orders in time (time_order), and "at most"/"at least" are limits (figures).
+_RANKS = r"most|least|fewest|highest|lowest|largest|smallest|biggest|greatest|best|worst|top"
+_RANKING_ASKED = re.compile(
+    rf"^\s*(?:which|who|whom|whose)\b.*?(?<!\bat )\b(?:{_RANKS})\b"
+    r"(?!\s+(?:recent|recently|likely|often|common|commonly))",
+    re.IGNORECASE,
+)
+_STATES_RANK = re.compile(
+    rf"\b(?:{_RANKS}|more|less|fewer|higher|lower|larger|smaller|bigger|greater|better|worse|rank|ranks|ranked|ranking|"
+    r"leading|exceeds?|exceeded)\b",
+    re.IGNORECASE,
+)
+
+
+def ranking_asked(question: str) -> bool:
+    """Whether the question asks which (or who) ranks first or last by some measure."""
+    return bool(_RANKING_ASKED.search(question))
+
+
+def states_rank(sentence: str) -> bool:
+    """Whether a sentence ranks or compares ("the highest", "lower than the 5% withhold"): only such a sentence
+    answers a question about which ranks first. An amount alone does not: "81 ACOs gained about $70 million" says
+    nothing of who gained most."""
+    return bool(_STATES_RANK.search(sentence))
+
+
 _NUMBER_NAMED = re.compile(r"\d{4,}")
 
 
 def numbers_named(question: str) -> set[str]:
     """Years and codes the question names (runs of four or more digits: 2029, 99496, the 2024 of "PY2024")."""
     return set(_NUMBER_NAMED.findall(question))
+
+
+_NAMED_YEAR = re.compile(r"\D*(?:19|20)\d\d")
+
+
+def names_year(term: str) -> bool:
+    """Whether a named number is a year ("2024", the "py2024" of "PY2024") rather than a code ("99496")."""
+    return bool(_NAMED_YEAR.fullmatch(term))
