@@ -14,6 +14,28 @@ from typing import Any
 from sqlalchemy import Engine
 
 
+def copy_data_dir(source: Path, target: Path) -> None:
+    """Copy a data dir whose SQLite databases this process has open, without corrupting them.
+
+    Why not ``shutil.copytree``: copying opens and closes caretrail.db, its -wal and -shm files and Chroma's sqlite
+    file in this process, and closing any descriptor of a file drops every POSIX lock the process holds on it,
+    SQLite's included (sqlite.org/howtocorrupt.html, 2.2). With the wal-index lock gone, another process took
+    itself for the last user, and a full run once read "database disk image is malformed" from the session's
+    knowledge store. ``cp`` in a child process opens and closes them in the child, whose locks are its own."""
+    import subprocess
+
+    subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+
+
+def database_bytes(data_dir: Path) -> bytes:
+    """Everything SQLite has written for caretrail.db, its write-ahead log included (recent rows are there until a
+    checkpoint), read by a child process for the reason ``copy_data_dir`` gives."""
+    import subprocess
+
+    files = [str(path) for path in (data_dir / "caretrail.db", data_dir / "caretrail.db-wal") if path.exists()]
+    return subprocess.run(["cat", *files], check=True, capture_output=True).stdout
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -66,8 +88,6 @@ def knowledge_context(database: str, knowledge_ctx: Any, data_dir: Path, prefix:
 
     SQLite: a copy of the session's indexed data dir. PostgreSQL: the knowledge chunk rows copied over (what the
     guidance and transition items cite; the vector index is not needed for them)."""
-    import shutil
-
     from sqlalchemy.orm import Session
 
     from assistant.context import open_context
@@ -75,7 +95,7 @@ def knowledge_context(database: str, knowledge_ctx: Any, data_dir: Path, prefix:
     from assistant.settings import Settings
 
     if database == "sqlite":
-        shutil.copytree(knowledge_ctx.settings.data_dir, data_dir)
+        copy_data_dir(knowledge_ctx.settings.data_dir, data_dir)
         yield open_context(Settings(data_dir=data_dir))
         return
     with postgres_schema(prefix) as (url, _admin):

@@ -37,6 +37,7 @@ from assistant.ingest.pipeline import ingest_paths
 from assistant.roles import ROLES
 from assistant.services.caller import Caller, PanelScope
 from assistant.settings import Settings
+from tests.helpers import database_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -494,6 +495,6 @@ def test_session_cookie_is_secure_httponly_and_samesite(world: World) -> None:
 
 
 def test_keys_are_stored_only_as_hashes(world: World) -> None:
-    database = Path(world.ctx.settings.resolved_data_dir / "caretrail.db").read_bytes()
+    database = database_bytes(Path(world.ctx.settings.resolved_data_dir))
     for secret in world.keys.values():
         assert secret.encode() not in database

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from assistant.ingest.pipeline import ingest_paths
 from assistant.services import chat, guidance
 from assistant.services.caller import Caller
 from assistant.settings import REPO_ROOT, Settings
+from tests.helpers import copy_data_dir
 from tests.helpers_auth import bearer
 
 pytestmark = pytest.mark.slow  # a demo panel ingested into a copy of the knowledge base; one subprocess
@@ -50,7 +50,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("chat")
-    shutil.copytree(knowledge_settings.data_dir, root / "data")
+    copy_data_dir(knowledge_settings.data_dir, root / "data")
     settings = Settings(
         data_dir=root / "data",
         outreach_org_name="Riverside ACO",

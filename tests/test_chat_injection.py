@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,6 +32,7 @@ from assistant.ingest.pipeline import ingest_paths
 from assistant.services import chat
 from assistant.services.caller import Caller
 from assistant.settings import REPO_ROOT, Settings
+from tests.helpers import copy_data_dir
 
 pytestmark = pytest.mark.slow  # ingests the set into a copy of the knowledge base; one test loads the local model
 
@@ -61,7 +61,7 @@ class Injected:
 @pytest.fixture(scope="module")
 def injected(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Injected:
     root = tmp_path_factory.mktemp("injection")
-    shutil.copytree(knowledge_settings.data_dir, root / "data")
+    copy_data_dir(knowledge_settings.data_dir, root / "data")
     ctx = open_context(Settings(data_dir=root / "data"))
     cases = load_cases()
     rng = random.Random(1313)
@@ -184,7 +184,7 @@ def test_injected_documents_change_nothing_with_the_composer(injected: Injected)
 
 def test_injected_documents_change_nothing_with_the_local_model(injected: Injected, tmp_path: Path) -> None:
     """SmolLM2 through the PHI guard: the same set, the same checks (its answers are not expected to be right)."""
-    shutil.copytree(injected.root / "data", tmp_path / "data")
+    copy_data_dir(injected.root / "data", tmp_path / "data")
     ctx = open_context(Settings(data_dir=tmp_path / "data", llm_backend="local", llm_max_tokens=16, top_k=1))
     wrong, responses = _ask_every_case(injected, ctx)
     assert not wrong, json.dumps(wrong, indent=1)[:4000]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +36,7 @@ from assistant.records.tables import RecordTable
 from assistant.services import chat
 from assistant.services.caller import Caller
 from assistant.settings import Settings
+from tests.helpers import copy_data_dir
 
 pytestmark = pytest.mark.slow  # a demo population ingested, then 1,000 turns through the service layer
 
@@ -79,7 +79,7 @@ def population(
     knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Population:
     root = tmp_path_factory.mktemp("leaks")
-    shutil.copytree(knowledge_settings.data_dir, root / "data")
+    copy_data_dir(knowledge_settings.data_dir, root / "data")
     ctx = open_context(Settings(data_dir=root / "data"))
     generate(PEOPLE, 4242, root / "demo")
     assert ingest_paths(ctx.ingest_deps, [root / "demo"]).errors == []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import socket
 import threading
 import time
@@ -42,6 +41,7 @@ from assistant.settings import REPO_ROOT, Settings
 from assistant.transitions import episodes, knowledge
 from assistant.transitions.tables import TransitionEpisodeTable
 from connectors.ccda import NS
+from tests.helpers import copy_data_dir
 from tests.helpers_auth import bearer
 
 MBI_ADA, MBI_CAL, MBI_DEE = "1EG4TE5MK73", "5XY2AC3DE45", "6EF8GH9JK12"
@@ -173,7 +173,7 @@ def fhir_dee() -> dict[str, Any]:
 def copy_knowledge_store(knowledge_settings: Settings, root: Path) -> Settings:
     """A fresh data dir that already holds the indexed knowledge base (every checklist item cites it): a copy of
     the session's, so each module gets its own patients without embedding the knowledge base again."""
-    shutil.copytree(knowledge_settings.data_dir, root / "data")
+    copy_data_dir(knowledge_settings.data_dir, root / "data")
     return Settings(data_dir=root / "data", rate_limit="100000/minute", auth_failure_limit="100000/minute")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from assistant.services.caller import Caller
 from assistant.settings import Settings
 from assistant.transitions import fhir_plan
 from evals.transitions import build_scenarios as b
+from tests.helpers import copy_data_dir
 from tests.helpers_auth import bearer
 
 ADMIN = Caller("ops", "admin", "cli")
@@ -102,7 +102,7 @@ def hal_records() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def world(knowledge_ctx: Any, knowledge_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("transitions-work")
-    shutil.copytree(knowledge_settings.data_dir, root / "data")
+    copy_data_dir(knowledge_settings.data_dir, root / "data")
     settings = Settings(data_dir=root / "data", rate_limit="100000/minute", auth_failure_limit="100000/minute")
     ctx = open_context(settings)
     records = root / "records"
