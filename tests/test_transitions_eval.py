@@ -12,6 +12,7 @@ import pytest
 
 from assistant.settings import Settings
 from assistant.transitions.evaluation import DEFAULT_SCENARIOS, load_scenarios
+from tests.helpers import copy_data_dir
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,9 @@ def test_eval_meets_the_targets_and_catches_a_wrong_expectation(
 ) -> None:
     from assistant.transitions.evaluation import evaluate
 
-    report = evaluate(DEFAULT_SCENARIOS, seed=knowledge_settings.data_dir)
+    seed = tmp_path / "seed"  # evaluate copies its seed in this process: give it one no connection here holds open
+    copy_data_dir(knowledge_settings.data_dir, seed)
+    report = evaluate(DEFAULT_SCENARIOS, seed=seed)
     assert report.errors == [] and report.scenarios + len(report.skipped) >= 20
     assert report.recall >= 0.95 and report.due_accuracy == 1.0 and report.med_f1 >= 0.95
     assert report.episode_correct == report.episode_checks > 0
@@ -43,6 +46,6 @@ def test_eval_meets_the_targets_and_catches_a_wrong_expectation(
     expected["items"][0]["due"] = "2026-11-25"
     expected["medication_changes"] = expected["medication_changes"][1:]
     expected_file.write_text(json.dumps(expected), encoding="utf-8")
-    wrong = evaluate(broken, seed=knowledge_settings.data_dir)
+    wrong = evaluate(broken, seed=seed)
     assert wrong.due_accuracy < 1.0 and wrong.wrong_due[0]["item"] == "tcm-contact"
     assert wrong.med_fp == 1 and wrong.med_f1 < 1.0

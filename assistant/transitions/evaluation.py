@@ -93,7 +93,9 @@ def evaluate(
     folder: Path = DEFAULT_SCENARIOS, shared: Path = DEFAULT_SHARED, seed: Path | None = None
 ) -> TransitionsEval:
     """Run every scenario. ``seed``: a data dir whose knowledge base is already indexed, copied instead of indexing
-    the knowledge base again (tests share one); by default the knowledge base is indexed in a fresh data dir."""
+    the knowledge base again (tests share one); by default the knowledge base is indexed in a fresh data dir. The
+    seed must not be open in this process: copying opens and closes its SQLite files here, which would drop the
+    locks an open connection holds on them."""
     import shutil
     import time
 
