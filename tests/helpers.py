@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
@@ -22,16 +23,12 @@ def copy_data_dir(source: Path, target: Path) -> None:
     SQLite's included (sqlite.org/howtocorrupt.html, 2.2). With the wal-index lock gone, another process took
     itself for the last user, and a full run once read "database disk image is malformed" from the session's
     knowledge store. ``cp`` in a child process opens and closes them in the child, whose locks are its own."""
-    import subprocess
-
     subprocess.run(["cp", "-a", str(source), str(target)], check=True)
 
 
 def database_bytes(data_dir: Path) -> bytes:
     """Everything SQLite has written for caretrail.db, its write-ahead log included (recent rows are there until a
     checkpoint), read by a child process for the reason ``copy_data_dir`` gives."""
-    import subprocess
-
     files = [str(path) for path in (data_dir / "caretrail.db", data_dir / "caretrail.db-wal") if path.exists()]
     return subprocess.run(["cat", *files], check=True, capture_output=True).stdout
 

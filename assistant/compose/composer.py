@@ -25,7 +25,7 @@ from assistant.compose.question import (
     carries,
     content_terms,
     dated_only,
-    names_year,
+    is_year,
     numbers_named,
     parts,
     question_terms,
@@ -186,9 +186,10 @@ def term_weights(terms: frozenset[str], pool: list[frozenset[str]], prompt: Prom
     year = float(prompt.fields.get("named_year_weight", code))  # before v3 a year counted as a code did
 
     def times(term: str) -> float:
-        if not numbers_named(term):
+        named = numbers_named(term)
+        if not named:
             return 1.0
-        return year if names_year(term) else code
+        return year if all(is_year(number) for number in named) else code
 
     return {term: idf.get(term, neutral) * times(term) for term in terms}
 

@@ -238,9 +238,8 @@ def numbers_named(question: str) -> set[str]:
     return set(_NUMBER_NAMED.findall(question))
 
 
-_NAMED_YEAR = re.compile(r"\D*(?:19|20)\d\d")
 
-
-def names_year(term: str) -> bool:
-    """Whether a named number is a year ("2024", the "py2024" of "PY2024") rather than a code ("99496")."""
-    return bool(_NAMED_YEAR.fullmatch(term))
+def is_year(number: str) -> bool:
+    """Whether a number the question names (``numbers_named``) is a year ("2024", also from "PY2024") rather than a
+    code ("99496")."""
+    return bool(_YEAR.fullmatch(number))
